@@ -1,0 +1,1 @@
+"""Accounts: people, applications, role grants, login sessions and API keys."""

@@ -1,0 +1,161 @@
+"""The action layer: the only way to read or change state.
+
+Every entry point (API route, portal page, CLI command, job, peer node) calls
+``registry.run(name, ctx, data)``. An action is a function
+``noun_verb(ctx, data) -> plain data`` that validates nothing itself (its input
+model does), authorises itself with ``ctx.authorize`` and never commits.
+The registry refuses to return the result of an action that did not authorise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from govdata.authz import Actor, OrgRef, PolicyTable
+from govdata.errors import InvalidInput
+from govdata.services import Services
+from govdata.settings import Settings
+
+InputT = TypeVar("InputT", bound=BaseModel)
+ActionFunc = Callable[["Context", Any], Any]
+
+
+class AuthorizationNotChecked(RuntimeError):
+    """An action returned without calling ``ctx.authorize``: a programming error."""
+
+
+@dataclass
+class Context:
+    """What every action receives: the caller's session, actor and node."""
+
+    session: Session
+    actor: Actor
+    policy: PolicyTable
+    settings: Settings
+    services: Services
+    request_id: str | None = None
+    checks: list[str] = field(default_factory=list)
+
+    def authorize(self, permission: str, target: OrgRef | None = None) -> None:
+        """Allow or raise ``Forbidden``/``Unauthenticated``; recorded either way."""
+        self.checks.append(permission)
+        self.policy.check(self.actor, permission, target)
+
+    def authorize_listing(self, permission: str) -> None:
+        """For lists filtered row by row with :meth:`can`: the caller must hold
+        the permission somewhere, or the list is refused rather than empty."""
+        self.checks.append(permission)
+        self.policy.check(self.actor, permission, anywhere=True)
+
+    def can(self, permission: str, target: OrgRef | None = None) -> bool:
+        """A decision without raising, for filtering lists. Counts as a check."""
+        self.checks.append(permission)
+        return self.policy.is_allowed(self.actor, permission, target)
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once the caller's transaction has committed."""
+
+        def _fire(_session: Session) -> None:
+            callback()
+
+        event.listen(self.session, "after_commit", _fire, once=True)
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    name: str
+    func: ActionFunc
+    input_model: type[BaseModel]
+    example: dict[str, Any]
+    summary: str
+
+
+class ActionSet:
+    """The actions of one area, collected by decorator and composed by the app."""
+
+    def __init__(self, area: str) -> None:
+        self.area = area
+        self.specs: list[ActionSpec] = []
+
+    def register(
+        self,
+        name: str,
+        input_model: type[InputT],
+        *,
+        example: dict[str, Any],
+        summary: str,
+    ) -> Callable[[Callable[[Context, InputT], Any]], Callable[[Context, InputT], Any]]:
+        def decorate(func: Callable[[Context, InputT], Any]) -> Callable[[Context, InputT], Any]:
+            self.specs.append(ActionSpec(name, func, input_model, example, summary))
+            return func
+
+        return decorate
+
+
+_ERROR_LABELS = {
+    "missing": "必填",
+    "string_too_short": "过短",
+    "string_too_long": "过长",
+    "string_pattern_mismatch": "格式不正确",
+    "string_type": "应为字符串",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "bool_parsing": "应为布尔值",
+    "bool_type": "应为布尔值",
+    "enum": "不是允许的取值",
+    "literal_error": "不是允许的取值",
+    "extra_forbidden": "不允许的字段",
+    "dict_type": "应为对象",
+    "model_type": "应为对象",
+    "list_type": "应为数组",
+}
+
+
+def validation_fields(exc: ValidationError) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for err in exc.errors():
+        loc = ".".join(str(part) for part in err["loc"]) or "body"
+        label = _ERROR_LABELS.get(err["type"])
+        message = str(err["msg"])
+        if err["type"] == "value_error":
+            message = message.removeprefix("Value error, ")
+        fields[loc] = f"{label}（{message}）" if label else message
+    return fields
+
+
+class ActionRegistry:
+    def __init__(self, action_sets: Iterable[ActionSet]) -> None:
+        self._specs: dict[str, ActionSpec] = {}
+        for action_set in action_sets:
+            for spec in action_set.specs:
+                if spec.name in self._specs:
+                    raise ValueError(f"action registered twice: {spec.name}")
+                self._specs[spec.name] = spec
+
+    def names(self) -> list[str]:
+        return sorted(self._specs)
+
+    def get(self, name: str) -> ActionSpec:
+        try:
+            return self._specs[name]
+        except KeyError:
+            raise LookupError(f"unknown action: {name}") from None
+
+    def run(self, name: str, ctx: Context, data: dict[str, Any] | BaseModel | None = None) -> Any:
+        spec = self.get(name)
+        raw = data.model_dump() if isinstance(data, BaseModel) else (data or {})
+        try:
+            payload = spec.input_model.model_validate(raw)
+        except ValidationError as exc:
+            raise InvalidInput(fields=validation_fields(exc)) from None
+        checks_before = len(ctx.checks)
+        result = spec.func(ctx, payload)
+        if len(ctx.checks) == checks_before:
+            raise AuthorizationNotChecked(f"action {name} returned without authorising")
+        return result

@@ -1,0 +1,85 @@
+"""create_app(settings): compose the areas, middleware and error handling."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from fastapi import FastAPI
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.staticfiles import StaticFiles
+
+from govdata import __version__
+from govdata.areas import build_policy, build_registry
+from govdata.db import Database
+from govdata.portal.views import router as portal_router
+from govdata.services import build_services
+from govdata.settings import Settings
+from govdata.web.api import build_api_router
+from govdata.web.errors import install_error_handlers
+from govdata.web.middleware import BodySizeLimit, Metrics, RequestId
+from govdata.web.runtime import Runtime, runtime_of
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    settings = settings or Settings()
+    db = database or Database(settings.effective_database_url)
+    registry = build_registry()
+    metrics = CollectorRegistry()
+    runtime = Runtime(
+        settings=settings,
+        db=db,
+        registry=registry,
+        policy=build_policy(),
+        services=build_services(settings),
+        metrics=metrics,
+    )
+    app = FastAPI(
+        title="govdata",
+        version=__version__,
+        description="一体化政务大数据体系平台 API",
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    app.include_router(build_api_router(registry))
+    app.include_router(portal_router)
+    app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/metrics", metrics_endpoint, methods=["GET"], include_in_schema=False)
+    static_dir = resources.files("govdata").joinpath("static")
+    app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")
+    # Outermost first: ids for every response, metrics for every request, limits last.
+    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
+    app.add_middleware(Metrics, registry=metrics)
+    app.add_middleware(RequestId)
+    return app
+
+
+async def healthz(request: Request) -> Response:
+    rt = runtime_of(request)
+
+    def probe() -> bool:
+        try:
+            with rt.db.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception:  # noqa: BLE001  (any failure means unhealthy; reported, not raised)
+            return False
+        return True
+
+    healthy = await run_in_threadpool(probe)
+    body = {
+        "status": "ok" if healthy else "unavailable",
+        "database": "ok" if healthy else "unreachable",
+        "node": rt.settings.node_code,
+        "version": __version__,
+    }
+    return JSONResponse(body, status_code=200 if healthy else 503)
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    return Response(generate_latest(runtime_of(request).metrics), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,264 @@
+"""The `govdata` command: thin adapters over the same actions as the API."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.tree import Tree
+from sqlalchemy import or_, select
+
+from govdata.actions import Context
+from govdata.areas import build_policy, build_registry
+from govdata.authz import ASSIGNABLE_ROLES, Role, system_actor
+from govdata.db import Database
+from govdata.errors import GovdataError
+from govdata.log import configure_logging
+from govdata.services import build_services
+from govdata.settings import Settings
+
+app = typer.Typer(
+    help="govdata: an integrated government data platform node (一体化政务大数据体系).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Manage the metadata database schema.", no_args_is_help=True)
+user_app = typer.Typer(help="Manage people's accounts.", no_args_is_help=True)
+org_app = typer.Typer(help="Browse organisations.", no_args_is_help=True)
+node_app = typer.Typer(help="This node's identity.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(org_app, name="org")
+app.add_typer(node_app, name="node")
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    settings = Settings()
+    configure_logging(settings)
+    return settings
+
+
+def _prepare(settings: Settings) -> Database:
+    """Create the data directory, migrate the schema and register the node."""
+    from govdata.migrate import upgrade
+    from govdata.nodes.services import ensure_self_node
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.effective_database_url)
+    upgrade(db.engine)
+    with db.transaction() as session:
+        ensure_self_node(session, settings)
+    return db
+
+
+def _as_operator(settings: Settings, db: Database, work: Any) -> Any:
+    """Run ``work(ctx, run)`` as the local operator in one transaction."""
+    registry = build_registry()
+    with db.transaction() as session:
+        ctx = Context(
+            session=session,
+            actor=system_actor("cli"),
+            policy=build_policy(),
+            settings=settings,
+            services=build_services(settings),
+        )
+        return work(ctx, lambda name, data: registry.run(name, ctx, data))
+
+
+def _fail(error: GovdataError) -> None:
+    err_console.print(f"[red]错误[/red] {error.message} [dim]({error.error_code})[/dim]")
+    for field, problem in error.fields.items():
+        err_console.print(f"  {field}: {problem}")
+    raise typer.Exit(code=1)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database to the newest schema and register this node."""
+    settings = _settings()
+    from govdata.migrate import current_revision
+
+    db = _prepare(settings)
+    console.print(f"数据库已是最新版本：{current_revision(db.engine)}  ({_redacted(db.url)})")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the schema revision of the database."""
+    from govdata.migrate import current_revision, head_revision
+
+    settings = _settings()
+    db = Database(settings.effective_database_url)
+    console.print(f"current={current_revision(db.engine)} head={head_revision()}")
+
+
+def _redacted(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@app.command()
+def demo() -> None:
+    """Load the demo region (内蒙古自治区, 12 盟市, 103 旗县) and demo accounts."""
+    from govdata.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo
+
+    settings = _settings()
+    db = _prepare(settings)
+    try:
+        created = _as_operator(settings, db, load_demo)
+    except GovdataError as error:
+        _fail(error)
+    console.print(
+        f"示范数据：新增区划 {created['divisions']} 条，行政区域 {created['regions']} 个，"
+        f"部门 {created['departments']} 个，用户 {created['users']} 个"
+    )
+    table = Table(title="示范账号（密码均为 " + DEMO_PASSWORD + "）")
+    table.add_column("用户名")
+    table.add_column("角色")
+    for account in DEMO_ACCOUNTS:
+        table.add_row(account.username, account.role.value)
+    console.print(table)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind (GOVDATA_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to bind (GOVDATA_PORT).")] = None,
+) -> None:
+    """Run the web server (portal, /api/v1, /healthz, /metrics)."""
+    import uvicorn
+
+    from govdata.app import create_app
+    from govdata.migrate import current_revision, head_revision
+
+    settings = _settings()
+    db = Database(settings.effective_database_url)
+    if current_revision(db.engine) != head_revision():
+        err_console.print("[red]数据库结构不是最新版本[/red]，请先运行 govdata db upgrade")
+        raise typer.Exit(code=1)
+    from govdata.nodes.services import ensure_self_node
+
+    with db.transaction() as session:
+        ensure_self_node(session, settings)
+    bind_host = host or settings.host
+    bind_port = port or settings.port
+    console.print(f"govdata 正在运行：http://{bind_host}:{bind_port}/")
+    uvicorn.run(create_app(settings, db), host=bind_host, port=bind_port, log_config=None,
+                proxy_headers=True)
+
+
+@user_app.command("create")
+def user_create(
+    username: Annotated[str, typer.Argument(help="Lowercase login name.")],
+    org: Annotated[str, typer.Option(help="Organisation: id, credit code or division code.")],
+    display_name: Annotated[str, typer.Option(help="Name shown in the portal.")] = "",
+    role: Annotated[list[Role] | None, typer.Option(help="Role to grant at --org (repeatable).")] = None,
+    subtree: Annotated[bool, typer.Option(help="Roles cover the organisation's subtree.")] = False,
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
+                          envvar="GOVDATA_NEW_PASSWORD", help="Initial password.")
+    ] = "",
+) -> None:
+    """Create a person's account (as the local operator)."""
+    from govdata.orgs.models import Organisation
+
+    settings = _settings()
+    db = _prepare(settings)
+
+    def work(ctx: Context, run: Any) -> Any:
+        found = ctx.session.scalar(select(Organisation).where(or_(
+            Organisation.id == org, Organisation.credit_code == org.upper(),
+            Organisation.region_code == org)))
+        if found is None:
+            raise GovdataError(f"找不到组织机构“{org}”", code="not_found")
+        for r in role or []:
+            if r not in ASSIGNABLE_ROLES:
+                raise GovdataError(f"角色 {r.value} 不能授予", code="invalid_input")
+        return run("user_create", {
+            "username": username, "display_name": display_name or username,
+            "organisation_id": found.id, "password": password,
+            "roles": [{"role": r.value, "organisation_id": found.id, "include_subtree": subtree}
+                      for r in role or []],
+        })
+
+    try:
+        user = _as_operator(settings, db, work)
+    except GovdataError as error:
+        _fail(error)
+    console.print(f"已创建用户 {user.username}（{user.organisation_name}）")
+
+
+@org_app.command("tree")
+def org_tree(
+    departments: Annotated[bool, typer.Option(help="Show departments too.")] = False,
+) -> None:
+    """Print the organisation tree."""
+    settings = _settings()
+    db = _prepare(settings)
+    roots = _as_operator(settings, db, lambda ctx, run: run(
+        "organisation_tree", {} if departments else {"kind": "region"}))
+
+    def add(branch: Tree, node: Any) -> None:
+        label = f"{node.name} [dim]{node.credit_code or node.division_code}[/dim]"
+        child = branch.add(label)
+        for sub in node.children:
+            add(child, sub)
+
+    tree = Tree(settings.node_name)
+    for root in roots:
+        add(tree, root)
+    console.print(tree)
+
+
+@node_app.command("show")
+def node_show() -> None:
+    """Print this node's code, level and public key fingerprint."""
+    settings = _settings()
+    db = _prepare(settings)
+    node = _as_operator(settings, db, lambda ctx, run: run("node_show", {}))
+    for key, value in node.model_dump().items():
+        if key != "public_key_pem":
+            console.print(f"{key}: {value}")
+    console.print(node.public_key_pem)
+
+
+@app.command("settings")
+def show_settings() -> None:
+    """List every setting with its environment variable, value and meaning."""
+    settings = Settings()
+    table = Table()
+    for column in ("variable", "value", "meaning"):
+        table.add_column(column)
+    for name, field in Settings.model_fields.items():
+        table.add_row(f"GOVDATA_{name.upper()}", str(getattr(settings, name)),
+                      field.description or "")
+    console.print(table)
+
+
+@app.command("actions")
+def list_actions() -> None:
+    """List every action (the public API of the node) and the permissions table."""
+    registry = build_registry()
+    table = Table(title="actions")
+    table.add_column("action")
+    table.add_column("summary")
+    for name in registry.names():
+        table.add_row(name, registry.get(name).summary)
+    console.print(table)
+    perms = Table(title="permissions")
+    for column in ("permission", "roles", "scoped", "description"):
+        perms.add_column(column)
+    for perm in build_policy().all():
+        perms.add_row(perm.name, ", ".join(sorted(r.value for r in perm.roles)),
+                      "yes" if perm.scoped else "no", perm.description)
+    console.print(perms)
+
+
+def main() -> None:
+    app()

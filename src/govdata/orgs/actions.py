@@ -1,0 +1,289 @@
+"""Actions of the organisations area."""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, or_, select
+
+from govdata.actions import ActionSet, Context
+from govdata.authz import NODE_ROOT
+from govdata.db import new_id
+from govdata.errors import Conflict, InvalidInput, NotFound
+from govdata.events import record_event
+from govdata.orgs.codes import NATION_CODE, DivisionLevel, division_level, parent_division_code
+from govdata.orgs.events import DivisionEditionApplied, OrganisationCreated
+from govdata.orgs.models import Division, Organisation
+from govdata.orgs.schemas import (
+    DepartmentCreate,
+    DivisionImport,
+    DivisionImportResult,
+    DivisionOut,
+    DivisionQuery,
+    OrganisationId,
+    OrganisationNode,
+    OrganisationOut,
+    RegionCreate,
+    TreeQuery,
+)
+from govdata.orgs.services import apply_edition
+
+actions = ActionSet("orgs")
+
+
+def organisation_out(org: Organisation) -> OrganisationOut:
+    return OrganisationOut(
+        id=org.id,
+        kind=org.kind,
+        name=org.name,
+        level=org.level,
+        division_code=org.division_code,
+        credit_code=org.credit_code,
+        parent_id=org.parent_id,
+        path=org.path,
+    )
+
+
+def get_organisation(ctx: Context, org_id: str) -> Organisation:
+    org = ctx.session.get(Organisation, org_id)
+    if org is None:
+        raise NotFound("组织机构不存在", fields={"id": org_id})
+    return org
+
+
+def _current_division(ctx: Context, code: str) -> Division | None:
+    return ctx.session.scalar(
+        select(Division).where(Division.code == code, Division.valid_to.is_(None))
+    )
+
+
+@actions.register(
+    "division_list",
+    DivisionQuery,
+    example={"parent_code": "150000"},
+    summary="List administrative divisions, current or as of a date.",
+)
+def division_list(ctx: Context, data: DivisionQuery) -> list[DivisionOut]:
+    ctx.authorize("orgs:division:read")
+    query = select(Division).order_by(Division.code)
+    if data.on is None:
+        query = query.where(Division.valid_to.is_(None))
+    else:
+        query = query.where(
+            or_(Division.valid_from.is_(None), Division.valid_from <= data.on),
+            or_(Division.valid_to.is_(None), Division.valid_to > data.on),
+        )
+    if data.parent_code is not None:
+        query = query.where(Division.parent_code == data.parent_code)
+    if data.level is not None:
+        query = query.where(Division.level == data.level.value)
+    return [
+        DivisionOut(
+            code=d.code,
+            name=d.name,
+            level=DivisionLevel(d.level),
+            parent_code=d.parent_code,
+            valid_from=d.valid_from,
+            valid_to=d.valid_to,
+            source_edition=d.source_edition,
+        )
+        for d in ctx.session.scalars(query)
+    ]
+
+
+@actions.register(
+    "division_import",
+    DivisionImport,
+    example={
+        "edition": "example",
+        "rows": [{"code": "150000", "name": "内蒙古自治区", "level": "province",
+                  "parent_code": "100000"}],
+    },
+    summary="Apply an edition of the division table, keeping every earlier version.",
+)
+def division_import(ctx: Context, data: DivisionImport) -> DivisionImportResult:
+    ctx.authorize("orgs:division:import")
+    already = ctx.session.scalar(
+        select(Division.id).where(Division.source_edition == data.edition).limit(1)
+    )
+    if already is not None:
+        raise Conflict(f"区划版本“{data.edition}”已经导入", code="division_edition_exists")
+    codes = {row.code for row in data.rows}
+    errors: dict[str, str] = {}
+    for index, row in enumerate(data.rows):
+        if division_level(row.code) != row.level:
+            errors[f"rows.{index}.level"] = (
+                f"代码{row.code}对应的层级是{division_level(row.code).value}，不是{row.level.value}"
+            )
+        if row.code != NATION_CODE and row.parent_code is None:
+            errors[f"rows.{index}.parent_code"] = f"代码{row.code}缺少上级区划代码"
+        elif row.parent_code is not None and row.parent_code not in codes and (
+            _current_division(ctx, row.parent_code) is None
+        ):
+            errors[f"rows.{index}.parent_code"] = f"上级区划代码{row.parent_code}不存在"
+    if len(codes) != len(data.rows):
+        errors["rows"] = "同一版本中区划代码重复"
+    if errors:
+        raise InvalidInput("区划表有误，未导入任何数据", fields=errors)
+    diff = apply_edition(ctx.session, data.edition, data.effective, data.rows)
+    record_event(
+        ctx,
+        DivisionEditionApplied(
+            subject_id=data.edition,
+            added=diff.added,
+            changed=diff.changed,
+            withdrawn=diff.withdrawn,
+        ),
+    )
+    return DivisionImportResult(edition=data.edition, **diff.__dict__)
+
+
+@actions.register(
+    "region_create",
+    RegionCreate,
+    example={"division_code": "150100"},
+    summary="Create the organisation of an administrative region from its division code.",
+)
+def region_create(ctx: Context, data: RegionCreate) -> OrganisationOut:
+    code = data.division_code
+    parent: Organisation | None = None
+    parent_code = parent_division_code(code)
+    if parent_code is not None:
+        parent = ctx.session.scalar(
+            select(Organisation).where(Organisation.region_code == parent_code)
+        )
+    if parent is not None:
+        ctx.authorize("orgs:region:create", parent.ref)
+    else:
+        # A region without a parent organisation roots a tree of this node.
+        ctx.authorize("orgs:region:create", NODE_ROOT)
+    division = _current_division(ctx, code)
+    if division is None:
+        raise InvalidInput(
+            f"行政区划代码{code}不在现行区划表中", fields={"division_code": "区划表中不存在该代码"}
+        )
+    if ctx.session.scalar(select(Organisation.id).where(Organisation.region_code == code)):
+        raise Conflict(f"行政区域“{division.name}”已经存在", code="organisation_exists")
+    org = Organisation(
+        id=new_id(),
+        kind="region",
+        name=division.name,
+        level=division.level,
+        division_code=code,
+        region_code=code,
+        parent_id=parent.id if parent else None,
+        path="",
+    )
+    org.path = f"{parent.path if parent else '/'}{org.id}/"
+    ctx.session.add(org)
+    ctx.session.flush()
+    record_event(
+        ctx,
+        OrganisationCreated(
+            subject_id=org.id,
+            kind=org.kind,
+            org_name=org.name,
+            division_code=code,
+            credit_code=None,
+            parent_id=org.parent_id,
+        ),
+    )
+    return organisation_out(org)
+
+
+@actions.register(
+    "department_create",
+    DepartmentCreate,
+    example={
+        "name": "示例局",
+        "credit_code": "11150000MB1234567X",
+        "parent_id": "00000000-0000-0000-0000-000000000000",
+    },
+    summary="Create a department under a region (or under another department).",
+)
+def department_create(ctx: Context, data: DepartmentCreate) -> OrganisationOut:
+    parent = get_organisation(ctx, data.parent_id)
+    ctx.authorize("orgs:department:create", parent.ref)
+    if ctx.session.scalar(
+        select(Organisation.id).where(Organisation.credit_code == data.credit_code)
+    ):
+        raise Conflict(
+            f"统一社会信用代码{data.credit_code}已被其他部门使用",
+            code="credit_code_taken",
+            fields={"credit_code": "已被使用"},
+        )
+    if ctx.session.scalar(
+        select(Organisation.id).where(
+            and_(Organisation.parent_id == parent.id, Organisation.name == data.name)
+        )
+    ):
+        raise Conflict(
+            f"“{parent.name}”下已有名为“{data.name}”的部门",
+            code="organisation_exists",
+            fields={"name": "同级名称重复"},
+        )
+    org = Organisation(
+        id=new_id(),
+        kind="department",
+        name=data.name,
+        level=parent.level,
+        division_code=parent.division_code,
+        credit_code=data.credit_code,
+        parent_id=parent.id,
+        path="",
+    )
+    org.path = f"{parent.path}{org.id}/"
+    ctx.session.add(org)
+    ctx.session.flush()
+    record_event(
+        ctx,
+        OrganisationCreated(
+            subject_id=org.id,
+            kind=org.kind,
+            org_name=org.name,
+            division_code=org.division_code,
+            credit_code=org.credit_code,
+            parent_id=org.parent_id,
+        ),
+    )
+    return organisation_out(org)
+
+
+@actions.register(
+    "organisation_show",
+    OrganisationId,
+    example={"id": "00000000-0000-0000-0000-000000000000"},
+    summary="One organisation.",
+)
+def organisation_show(ctx: Context, data: OrganisationId) -> OrganisationOut:
+    ctx.authorize("orgs:organisation:read")
+    return organisation_out(get_organisation(ctx, data.id))
+
+
+@actions.register(
+    "organisation_tree",
+    TreeQuery,
+    example={},
+    summary="The organisation tree, whole or from one organisation down.",
+)
+def organisation_tree(ctx: Context, data: TreeQuery) -> list[OrganisationNode]:
+    ctx.authorize("orgs:organisation:read")
+    query = select(Organisation).order_by(Organisation.kind.desc(), Organisation.division_code,
+                                          Organisation.name)
+    root_parent: str | None = None
+    if data.root_id is not None:
+        root = get_organisation(ctx, data.root_id)
+        query = query.where(Organisation.path.startswith(root.path))
+        root_parent = root.parent_id
+    if data.kind is not None:
+        query = query.where(Organisation.kind == data.kind)
+    nodes: dict[str, OrganisationNode] = {}
+    orgs = list(ctx.session.scalars(query))
+    for org in orgs:
+        nodes[org.id] = OrganisationNode(**organisation_out(org).model_dump())
+    roots: list[OrganisationNode] = []
+    for org in orgs:
+        node = nodes[org.id]
+        if org.parent_id is not None and org.parent_id in nodes and org.parent_id != root_parent:
+            nodes[org.parent_id].children.append(node)
+        else:
+            roots.append(node)
+    return roots

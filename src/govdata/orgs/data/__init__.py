@@ -1,0 +1,1 @@
+"""Reference data shipped with govdata (read with importlib.resources)."""

@@ -1,0 +1,1 @@
+"""The server-rendered portal (数据服务门户), in Chinese."""

@@ -1,0 +1,22 @@
+"""The node's backends, chosen by settings and handed to every action.
+
+Each backend sits behind a small interface with an embedded implementation;
+later areas add theirs here (lake storage, query engine, job queue, message
+bus, peer-node client, key store).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from govdata.secretbox import SecretBox
+from govdata.settings import Settings
+
+
+@dataclass(frozen=True)
+class Services:
+    secretbox: SecretBox
+
+
+def build_services(settings: Settings) -> Services:
+    return Services(secretbox=SecretBox.from_keys_dir(settings.keys_dir))

@@ -1,0 +1,102 @@
+"""Every setting of a govdata node, declared once.
+
+Values come from ``GOVDATA_*`` environment variables (or a ``.env`` file in the
+working directory); each field's description is what ``govdata settings``
+prints and what the README's configuration table is generated from.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class NodeLevel(StrEnum):
+    """The place of a node in the 1+32+N structure."""
+
+    NATIONAL = "national"
+    PROVINCIAL = "provincial"
+    DEPARTMENT = "department"
+    CITY = "city"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="GOVDATA_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    data_dir: Path = Field(
+        default=Path("var"),
+        description="Directory for the embedded database, node keys and stored data.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy URL of the metadata database. Empty means SQLite at "
+            "<data_dir>/govdata.sqlite3; production uses postgresql+psycopg://..."
+        ),
+    )
+    node_code: str = Field(
+        default="150000",
+        description="This node's code: the GB/T 2260 code of the region it serves.",
+    )
+    node_name: str = Field(
+        default="内蒙古自治区政务大数据平台", description="This node's display name."
+    )
+    node_level: NodeLevel = Field(
+        default=NodeLevel.PROVINCIAL,
+        description="national, provincial, department or city.",
+    )
+    parent_node_code: str | None = Field(
+        default=None, description="Code of the upper node this node cascades to."
+    )
+    parent_node_url: str | None = Field(
+        default=None, description="Base URL of the upper node (federation)."
+    )
+    host: str = Field(default="127.0.0.1", description="Address `govdata serve` binds.")
+    port: int = Field(default=8000, description="Port `govdata serve` binds.")
+    session_hours: int = Field(
+        default=8, ge=1, description="Lifetime of a portal login session in hours."
+    )
+    secure_cookies: bool = Field(
+        default=False,
+        description="Mark session cookies Secure (set true behind HTTPS).",
+    )
+    signature_max_skew_seconds: int = Field(
+        default=300,
+        ge=1,
+        description="How far a signed request's timestamp may be from the server clock.",
+    )
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Largest request body accepted, in bytes."
+    )
+    max_login_failures: int = Field(
+        default=5, ge=1, description="Failed logins in a row before an account is locked."
+    )
+    login_lock_minutes: int = Field(
+        default=15, ge=1, description="How long a locked account stays locked."
+    )
+    log_format: str = Field(
+        default="console", description="console (human-readable) or json (one object per line)."
+    )
+    log_level: str = Field(default="INFO", description="Python logging level name.")
+
+    @field_validator("log_format")
+    @classmethod
+    def _known_log_format(cls, value: str) -> str:
+        if value not in {"console", "json"}:
+            raise ValueError("log_format must be 'console' or 'json'")
+        return value
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'govdata.sqlite3').resolve()}"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"

@@ -1,0 +1,1 @@
+"""HTTP adapters: the JSON API, the portal, middleware and error rendering."""

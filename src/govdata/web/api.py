@@ -1,0 +1,78 @@
+"""The /api/v1 router: every area's action routes plus login and logout."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.encoders import jsonable_encoder
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from govdata.accounts import api as accounts_api
+from govdata.accounts.session_actions import LoginOutcome
+from govdata.actions import ActionRegistry
+from govdata.authz import ANONYMOUS
+from govdata.nodes import api as nodes_api
+from govdata.orgs import api as orgs_api
+from govdata.web.api_routes import add_action_route, parse_json_object
+from govdata.web.auth import CSRF_HEADER, SESSION_COOKIE, authenticate, require_csrf
+from govdata.web.runtime import request_id_of, runtime_of
+
+AREA_ROUTES = (
+    ("nodes", nodes_api.ROUTES),
+    ("orgs", orgs_api.ROUTES),
+    ("accounts", accounts_api.ROUTES),
+)
+
+
+def build_api_router(registry: ActionRegistry) -> APIRouter:
+    router = APIRouter(prefix="/api/v1")
+    for tag, routes in AREA_ROUTES:
+        for method, path, action, status in routes:
+            add_action_route(router, registry, method, path, action, tags=[tag], status_code=status)
+    router.add_api_route("/session", login, methods=["POST"], tags=["accounts"],
+                         summary="Log in with username and password; sets the session cookie.",
+                         operation_id="session_login")
+    router.add_api_route("/session", logout, methods=["DELETE"], tags=["accounts"],
+                         summary="Log out (cookie session; send X-CSRF-Token).",
+                         operation_id="session_logout")
+    return router
+
+
+async def login(request: Request) -> Response:
+    rt = runtime_of(request)
+    data = parse_json_object(await request.body())
+    outcome: LoginOutcome = await run_in_threadpool(
+        rt.run_action, ANONYMOUS, request_id_of(request), "session_login", data
+    )
+    result = outcome.raise_if_refused()
+    response = JSONResponse(
+        jsonable_encoder(
+            {"csrf_token": result.csrf_token, "expires_at": result.expires_at, "user": result.user}
+        ),
+        status_code=201,
+    )
+    set_session_cookie(response, result.token, rt.settings.session_hours,
+                       secure=rt.settings.secure_cookies)
+    return response
+
+
+async def logout(request: Request) -> Response:
+    rt = runtime_of(request)
+    body = await request.body()
+    caller = await authenticate(request, body)
+    require_csrf(request, caller, request.headers.get(CSRF_HEADER))
+    await run_in_threadpool(
+        rt.run_action, caller.actor, request_id_of(request), "session_logout",
+        {"token": caller.session_token or "-"},
+    )
+    response = JSONResponse({"status": "logged_out"})
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+def set_session_cookie(response: Response, token: str, hours: int, *, secure: bool) -> None:
+    response.set_cookie(
+        SESSION_COOKIE, token, max_age=hours * 3600, httponly=True, samesite="lax",
+        secure=secure, path="/",
+    )

@@ -1,0 +1,110 @@
+"""Turning actions into JSON API routes.
+
+Every route is a thin adapter: read the body, identify the caller, check
+CSRF for cookie sessions, run one action in one transaction, render JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from fastapi.encoders import jsonable_encoder
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from govdata.actions import ActionRegistry
+from govdata.errors import InvalidInput
+from govdata.web.auth import CSRF_HEADER, authenticate, require_csrf
+from govdata.web.runtime import request_id_of, runtime_of
+
+Source = Literal["query", "body"]
+
+
+def parse_json_object(body: bytes) -> dict[str, Any]:
+    if not body.strip():
+        return {}
+    try:
+        value = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidInput(
+            f"请求体不是合法的JSON：{exc}", code="malformed_json"
+        ) from None
+    if not isinstance(value, dict):
+        raise InvalidInput("请求体应为JSON对象", code="malformed_json")
+    return value
+
+
+async def request_data(request: Request, body: bytes, source: Source) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    if source == "body":
+        data.update(parse_json_object(body))
+    else:
+        for key in request.query_params:
+            data[key] = request.query_params[key]
+    data.update(request.path_params)
+    return data
+
+
+def action_endpoint(
+    name: str, source: Source, status_code: int
+) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        body = await request.body()
+        caller = await authenticate(request, body)
+        require_csrf(request, caller, request.headers.get(CSRF_HEADER))
+        data = await request_data(request, body, source)
+        rt = runtime_of(request)
+        result = await run_in_threadpool(
+            rt.run_action, caller.actor, request_id_of(request), name, data
+        )
+        return JSONResponse(jsonable_encoder(result), status_code=status_code)
+
+    endpoint.__name__ = name
+    return endpoint
+
+
+def add_action_route(
+    router: APIRouter,
+    registry: ActionRegistry,
+    method: str,
+    path: str,
+    action: str,
+    *,
+    tags: list[str],
+    status_code: int = 200,
+) -> None:
+    spec = registry.get(action)
+    source: Source = "query" if method == "GET" else "body"
+    path_fields = re.findall(r"{(\w+)}", path)
+    parameters: list[dict[str, Any]] = [
+        {"name": field, "in": "path", "required": True, "schema": {"type": "string"}}
+        for field in path_fields
+    ]
+    extra: dict[str, Any] = {"parameters": parameters}
+    if source == "body":
+        extra["requestBody"] = {
+            "content": {"application/json": {"schema": spec.input_model.model_json_schema()}},
+            "required": True,
+        }
+    else:
+        schema = spec.input_model.model_json_schema()
+        parameters.extend(
+            {"name": field, "in": "query", "required": False, "schema": {"type": "string"}}
+            for field in schema.get("properties", {})
+            if field not in path_fields
+        )
+    router.add_api_route(
+        path,
+        action_endpoint(action, source, status_code),
+        methods=[method],
+        summary=spec.summary,
+        operation_id=action,
+        tags=tags,
+        status_code=status_code,
+        openapi_extra=extra,
+    )
