@@ -26,7 +26,7 @@ from govdata.web.runtime import Runtime, runtime_of
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     settings = settings or Settings()
-    db = database or Database(settings.effective_database_url)
+    db = database or Database.from_url(settings.effective_database_url)
     registry = build_registry()
     metrics = CollectorRegistry()
     runtime = Runtime(

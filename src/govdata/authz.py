@@ -62,7 +62,9 @@ class Permission:
     scoped: bool = True
 
 
-def permission(name: str, roles: Iterable[Role], description: str, *, scoped: bool = True) -> Permission:
+def permission(
+    name: str, roles: Iterable[Role], description: str, *, scoped: bool = True
+) -> Permission:
     return Permission(name=name, roles=frozenset(roles), description=description, scoped=scoped)
 
 

@@ -49,7 +49,7 @@ def _prepare(settings: Settings) -> Database:
     from govdata.nodes.services import ensure_self_node
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.effective_database_url)
+    db = Database.from_url(settings.effective_database_url)
     upgrade(db.engine)
     with db.transaction() as session:
         ensure_self_node(session, settings)
@@ -93,7 +93,7 @@ def db_current() -> None:
     from govdata.migrate import current_revision, head_revision
 
     settings = _settings()
-    db = Database(settings.effective_database_url)
+    db = Database.from_url(settings.effective_database_url)
     console.print(f"current={current_revision(db.engine)} head={head_revision()}")
 
 
@@ -138,7 +138,7 @@ def serve(
     from govdata.migrate import current_revision, head_revision
 
     settings = _settings()
-    db = Database(settings.effective_database_url)
+    db = Database.from_url(settings.effective_database_url)
     if current_revision(db.engine) != head_revision():
         err_console.print("[red]数据库结构不是最新版本[/red]，请先运行 govdata db upgrade")
         raise typer.Exit(code=1)
@@ -149,20 +149,34 @@ def serve(
     bind_host = host or settings.host
     bind_port = port or settings.port
     console.print(f"govdata 正在运行：http://{bind_host}:{bind_port}/")
-    uvicorn.run(create_app(settings, db), host=bind_host, port=bind_port, log_config=None,
-                proxy_headers=True)
+    uvicorn.run(
+        create_app(settings, db),
+        host=bind_host,
+        port=bind_port,
+        log_config=None,
+        proxy_headers=True,
+    )
 
 
 @user_app.command("create")
 def user_create(
     username: Annotated[str, typer.Argument(help="Lowercase login name.")],
+    *,
     org: Annotated[str, typer.Option(help="Organisation: id, credit code or division code.")],
     display_name: Annotated[str, typer.Option(help="Name shown in the portal.")] = "",
-    role: Annotated[list[Role] | None, typer.Option(help="Role to grant at --org (repeatable).")] = None,
+    role: Annotated[
+        list[Role] | None, typer.Option(help="Role to grant at --org (repeatable).")
+    ] = None,
     subtree: Annotated[bool, typer.Option(help="Roles cover the organisation's subtree.")] = False,
     password: Annotated[
-        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
-                          envvar="GOVDATA_NEW_PASSWORD", help="Initial password.")
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            envvar="GOVDATA_NEW_PASSWORD",
+            help="Initial password.",
+        ),
     ] = "",
 ) -> None:
     """Create a person's account (as the local operator)."""
@@ -172,20 +186,33 @@ def user_create(
     db = _prepare(settings)
 
     def work(ctx: Context, run: Any) -> Any:
-        found = ctx.session.scalar(select(Organisation).where(or_(
-            Organisation.id == org, Organisation.credit_code == org.upper(),
-            Organisation.region_code == org)))
+        found = ctx.session.scalar(
+            select(Organisation).where(
+                or_(
+                    Organisation.id == org,
+                    Organisation.credit_code == org.upper(),
+                    Organisation.region_code == org,
+                )
+            )
+        )
         if found is None:
             raise GovdataError(f"找不到组织机构“{org}”", code="not_found")
         for r in role or []:
             if r not in ASSIGNABLE_ROLES:
                 raise GovdataError(f"角色 {r.value} 不能授予", code="invalid_input")
-        return run("user_create", {
-            "username": username, "display_name": display_name or username,
-            "organisation_id": found.id, "password": password,
-            "roles": [{"role": r.value, "organisation_id": found.id, "include_subtree": subtree}
-                      for r in role or []],
-        })
+        return run(
+            "user_create",
+            {
+                "username": username,
+                "display_name": display_name or username,
+                "organisation_id": found.id,
+                "password": password,
+                "roles": [
+                    {"role": r.value, "organisation_id": found.id, "include_subtree": subtree}
+                    for r in role or []
+                ],
+            },
+        )
 
     try:
         user = _as_operator(settings, db, work)
@@ -201,8 +228,11 @@ def org_tree(
     """Print the organisation tree."""
     settings = _settings()
     db = _prepare(settings)
-    roots = _as_operator(settings, db, lambda ctx, run: run(
-        "organisation_tree", {} if departments else {"kind": "region"}))
+    roots = _as_operator(
+        settings,
+        db,
+        lambda ctx, run: run("organisation_tree", {} if departments else {"kind": "region"}),
+    )
 
     def add(branch: Tree, node: Any) -> None:
         label = f"{node.name} [dim]{node.credit_code or node.division_code}[/dim]"
@@ -236,8 +266,9 @@ def show_settings() -> None:
     for column in ("variable", "value", "meaning"):
         table.add_column(column)
     for name, field in Settings.model_fields.items():
-        table.add_row(f"GOVDATA_{name.upper()}", str(getattr(settings, name)),
-                      field.description or "")
+        table.add_row(
+            f"GOVDATA_{name.upper()}", str(getattr(settings, name)), field.description or ""
+        )
     console.print(table)
 
 
@@ -255,8 +286,12 @@ def list_actions() -> None:
     for column in ("permission", "roles", "scoped", "description"):
         perms.add_column(column)
     for perm in build_policy().all():
-        perms.add_row(perm.name, ", ".join(sorted(r.value for r in perm.roles)),
-                      "yes" if perm.scoped else "no", perm.description)
+        perms.add_row(
+            perm.name,
+            ", ".join(sorted(r.value for r in perm.roles)),
+            "yes" if perm.scoped else "no",
+            perm.description,
+        )
     console.print(perms)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 
@@ -20,7 +21,7 @@ from govdata.orgs.codes import NATION_CODE, make_credit_code, organisation_code_
 from govdata.orgs.models import Division, Organisation
 from govdata.orgs.services import SHIPPED_EDITION, shipped_division_rows
 
-DEMO_PASSWORD = "Govdata-Demo-2026"
+DEMO_PASSWORD = "Govdata-Demo-2026"  # noqa: S105  (published demo credential, demo data only)
 DEMO_REGION = "150000"
 
 # Departments created at the autonomous-region level and in every 盟市.
@@ -47,7 +48,9 @@ DEMO_ACCOUNTS = (
     DemoAccount("admin", "平台管理员", Role.PLATFORM_ADMIN, "政务服务与数据管理局", True),
     DemoAccount("reviewer", "目录审核员", Role.AUTHORITY_REVIEWER, "政务服务与数据管理局", True),
     DemoAccount("provider", "市场监管数据专员", Role.PROVIDER_OFFICER, "市场监督管理局", False),
-    DemoAccount("consumer", "人社数据使用专员", Role.CONSUMER_OFFICER, "人力资源和社会保障厅", False),
+    DemoAccount(
+        "consumer", "人社数据使用专员", Role.CONSUMER_OFFICER, "人力资源和社会保障厅", False
+    ),
     DemoAccount("auditor", "安全审计员", Role.AUDITOR, "政务服务与数据管理局", True),
 )
 
@@ -61,20 +64,27 @@ def demo_credit_code(division_code: str, department: str) -> str:
     return make_credit_code("11" + division_code + org_code)
 
 
-Run = Callable[[str, dict[str, object]], object]
+Run = Callable[[str, dict[str, Any]], Any]
 
 
 def load_demo(ctx: Context, run: Run) -> dict[str, int]:
     """Load the demo region through the actions; returns what was created."""
     created = {"divisions": 0, "regions": 0, "departments": 0, "users": 0}
-    if ctx.session.scalar(select(Division.id).where(Division.source_edition == SHIPPED_EDITION)
-                          .limit(1)) is None:
-        result = run("division_import", {"edition": SHIPPED_EDITION,
-                                         "rows": shipped_division_rows()})
+    if (
+        ctx.session.scalar(
+            select(Division.id).where(Division.source_edition == SHIPPED_EDITION).limit(1)
+        )
+        is None
+    ):
+        result = run(
+            "division_import", {"edition": SHIPPED_EDITION, "rows": shipped_division_rows()}
+        )
         created["divisions"] = getattr(result, "added", 0)
     region_codes = [
-        d.code for d in ctx.session.scalars(
-            select(Division).where(Division.valid_to.is_(None)).order_by(Division.code))
+        d.code
+        for d in ctx.session.scalars(
+            select(Division).where(Division.valid_to.is_(None)).order_by(Division.code)
+        )
         if d.code == DEMO_REGION or d.code.startswith(DEMO_REGION[:2])
     ]
     existing = set(ctx.session.scalars(select(Organisation.region_code)))
@@ -82,21 +92,28 @@ def load_demo(ctx: Context, run: Run) -> dict[str, int]:
         if code not in existing and code != NATION_CODE:
             run("region_create", {"division_code": code})
             created["regions"] += 1
-    regions = {o.region_code: o for o in ctx.session.scalars(
-        select(Organisation).where(Organisation.kind == "region"))}
+    regions = {
+        o.division_code: o
+        for o in ctx.session.scalars(select(Organisation).where(Organisation.kind == "region"))
+    }
     departments: dict[tuple[str, str], str] = {}
-    for code, org in sorted(regions.items(), key=lambda item: item[0] or ""):
-        if code is None:
-            continue
-        names = REGION_DEPARTMENTS if code == DEMO_REGION else (
-            PREFECTURE_DEPARTMENTS if code.endswith("00") else ())
+    for code, org in sorted(regions.items()):
+        names = (
+            REGION_DEPARTMENTS
+            if code == DEMO_REGION
+            else (PREFECTURE_DEPARTMENTS if code.endswith("00") else ())
+        )
         for name in names:
             credit = demo_credit_code(code, name)
-            found = ctx.session.scalar(select(Organisation).where(Organisation.credit_code == credit))
+            found = ctx.session.scalar(
+                select(Organisation).where(Organisation.credit_code == credit)
+            )
             if found is None:
-                out = run("department_create", {
-                    "name": f"{org.name}{name}", "credit_code": credit, "parent_id": org.id})
-                departments[(code, name)] = str(getattr(out, "id"))
+                out = run(
+                    "department_create",
+                    {"name": f"{org.name}{name}", "credit_code": credit, "parent_id": org.id},
+                )
+                departments[(code, name)] = str(out.id)
                 created["departments"] += 1
             else:
                 departments[(code, name)] = found.id
@@ -105,13 +122,21 @@ def load_demo(ctx: Context, run: Run) -> dict[str, int]:
             continue
         org_id = departments[(DEMO_REGION, account.department)]
         scope_id = regions[DEMO_REGION].id if account.include_subtree else org_id
-        run("user_create", {
-            "username": account.username,
-            "display_name": account.display_name,
-            "organisation_id": org_id,
-            "password": DEMO_PASSWORD,
-            "roles": [{"role": account.role.value, "organisation_id": scope_id,
-                       "include_subtree": account.include_subtree}],
-        })
+        run(
+            "user_create",
+            {
+                "username": account.username,
+                "display_name": account.display_name,
+                "organisation_id": org_id,
+                "password": DEMO_PASSWORD,
+                "roles": [
+                    {
+                        "role": account.role.value,
+                        "organisation_id": scope_id,
+                        "include_subtree": account.include_subtree,
+                    }
+                ],
+            },
+        )
         created["users"] += 1
     return created

@@ -1,6 +1,13 @@
 """Every table of the metadata database, imported for Alembic and tests."""
 
-from govdata.accounts.models import ApiKey, Application, LoginSession, RoleAssignment, UsedNonce, User
+from govdata.accounts.models import (
+    ApiKey,
+    Application,
+    LoginSession,
+    RoleAssignment,
+    UsedNonce,
+    User,
+)
 from govdata.db import Base
 from govdata.events import EventRecord
 from govdata.nodes.models import Node

@@ -65,12 +65,8 @@ province_prefixes = st.sampled_from(sorted(PROVINCE_PREFIXES))
 nonzero_pairs = st.integers(min_value=1, max_value=99).map(lambda n: f"{n:02d}")
 
 province_codes = province_prefixes.map(lambda p: p + "0000")
-prefecture_codes = st.builds(
-    lambda p, c: p + c + "00", province_prefixes, nonzero_pairs
-)
-county_codes = st.builds(
-    lambda p, c, d: p + c + d, province_prefixes, nonzero_pairs, nonzero_pairs
-)
+prefecture_codes = st.builds(lambda p, c: p + c + "00", province_prefixes, nonzero_pairs)
+county_codes = st.builds(lambda p, c, d: p + c + d, province_prefixes, nonzero_pairs, nonzero_pairs)
 six_digit_division_codes = st.one_of(province_codes, prefecture_codes, county_codes)
 township_codes = st.builds(
     lambda county, n: f"{county}{n:03d}",
@@ -409,9 +405,7 @@ def test_sequence_digit_substitution_is_caught_by_id_check_character(
 
 
 @given(id_bodies, st.sampled_from(DIGITS + "X"))
-def test_id_number_with_any_other_check_character_is_rejected(
-    body: str, check: str
-) -> None:
+def test_id_number_with_any_other_check_character_is_rejected(body: str, check: str) -> None:
     expected = id_number_check_char(body)
     assume(check != expected)
     with pytest.raises(CodeError) as excinfo:

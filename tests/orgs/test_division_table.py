@@ -101,9 +101,7 @@ def test_table_every_parent_is_in_table_and_matches_code_structure(
 def test_table_every_prefecture_has_a_county(rows: list[Row]) -> None:
     parents = {row["parent_code"] for row in rows_at(rows, DivisionLevel.COUNTY)}
     childless = [
-        row["code"]
-        for row in rows_at(rows, DivisionLevel.PREFECTURE)
-        if row["code"] not in parents
+        row["code"] for row in rows_at(rows, DivisionLevel.PREFECTURE) if row["code"] not in parents
     ]
     assert childless == []
 
@@ -120,9 +118,7 @@ def test_table_rows_have_names(rows: list[Row]) -> None:
         ("150603", "康巴什区", "150600"),
     ],
 )
-def test_table_spot_check(
-    by_code: dict[str, Row], code: str, name: str, parent: str
-) -> None:
+def test_table_spot_check(by_code: dict[str, Row], code: str, name: str, parent: str) -> None:
     row = by_code[code]
     assert row["name"] == name
     assert row["level"] == DivisionLevel.COUNTY.value

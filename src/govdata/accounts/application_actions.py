@@ -42,8 +42,11 @@ def application_create(ctx: Context, data: ApplicationCreate) -> ApplicationOut:
             Application.organisation_id == org.id, Application.name == data.name
         )
     ):
-        raise Conflict(f"“{org.name}”已登记名为“{data.name}”的应用", code="application_exists",
-                       fields={"name": "名称重复"})
+        raise Conflict(
+            f"“{org.name}”已登记名为“{data.name}”的应用",
+            code="application_exists",
+            fields={"name": "名称重复"},
+        )
     app = Application(
         id=new_id(),
         name=data.name,
@@ -54,13 +57,16 @@ def application_create(ctx: Context, data: ApplicationCreate) -> ApplicationOut:
     )
     ctx.session.add(app)
     ctx.session.flush()
-    record_event(ctx, ApplicationRegistered(subject_id=app.id, app_name=app.name,
-                                            organisation_id=org.id))
+    record_event(
+        ctx, ApplicationRegistered(subject_id=app.id, app_name=app.name, organisation_id=org.id)
+    )
     return application_out(ctx, app)
 
 
 @actions.register(
-    "application_list", ApplicationQuery, example={},
+    "application_list",
+    ApplicationQuery,
+    example={},
     summary="Applications the caller may see, optionally of one organisation's subtree.",
 )
 def application_list(ctx: Context, data: ApplicationQuery) -> list[ApplicationOut]:
@@ -81,7 +87,9 @@ def application_list(ctx: Context, data: ApplicationQuery) -> list[ApplicationOu
 
 
 @actions.register(
-    "application_show", ApplicationId, example={"id": "00000000-0000-0000-0000-000000000000"},
+    "application_show",
+    ApplicationId,
+    example={"id": "00000000-0000-0000-0000-000000000000"},
     summary="One application with its keys (never their secrets).",
 )
 def application_show(ctx: Context, data: ApplicationId) -> ApplicationOut:
@@ -117,7 +125,9 @@ def api_key_create(ctx: Context, data: ApiKeyCreate) -> ApiKeyIssued:
 
 
 @actions.register(
-    "api_key_revoke", ApiKeyRevoke, example={"key_id": "gk_000000000000000000000000"},
+    "api_key_revoke",
+    ApiKeyRevoke,
+    example={"key_id": "gk_000000000000000000000000"},
     summary="Revoke an API key at once.",
 )
 def api_key_revoke(ctx: Context, data: ApiKeyRevoke) -> dict[str, str]:

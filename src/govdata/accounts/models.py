@@ -58,9 +58,7 @@ class RoleAssignment(Base):
     granted_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    __table_args__ = (
-        UniqueConstraint("user_id", "application_id", "role", "organisation_id"),
-    )
+    __table_args__ = (UniqueConstraint("user_id", "application_id", "role", "organisation_id"),)
 
 
 class ApiKey(Base):

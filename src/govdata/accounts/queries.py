@@ -33,8 +33,9 @@ def get_org(ctx: Context, org_id: str) -> Organisation:
     return org
 
 
-def _assignments(ctx: Context, *, user_id: str | None = None, app_id: str | None = None
-                 ) -> list[RoleAssignmentOut]:
+def _assignments(
+    ctx: Context, *, user_id: str | None = None, app_id: str | None = None
+) -> list[RoleAssignmentOut]:
     query = select(RoleAssignment, Organisation.name).join(
         Organisation, Organisation.id == RoleAssignment.organisation_id
     )

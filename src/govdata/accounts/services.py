@@ -10,7 +10,14 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from govdata.accounts.models import ApiKey, Application, LoginSession, RoleAssignment, User, UsedNonce
+from govdata.accounts.models import (
+    ApiKey,
+    Application,
+    LoginSession,
+    RoleAssignment,
+    UsedNonce,
+    User,
+)
 from govdata.accounts.signing import canonical_string, sign, signatures_match
 from govdata.authz import Actor, Role, RoleGrant
 from govdata.db import utcnow
@@ -25,7 +32,9 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _grants(session: Session, *, user_id: str | None, application_id: str | None) -> tuple[RoleGrant, ...]:
+def _grants(
+    session: Session, *, user_id: str | None, application_id: str | None
+) -> tuple[RoleGrant, ...]:
     query = select(RoleAssignment, Organisation.path).join(
         Organisation, Organisation.id == RoleAssignment.organisation_id
     )
@@ -106,7 +115,9 @@ def authenticate_signed_request(
     ):
         raise Unauthenticated("API密钥已吊销或过期", code="api_key_revoked")
     secret = secretbox.open(api_key.secret_ciphertext, key_id.encode("ascii")).decode("utf-8")
-    expected = sign(secret, canonical_string(method, path, query, timestamp, nonce, body))
+    expected = sign(
+        secret, canonical_string(method, path, query, timestamp=timestamp, nonce=nonce, body=body)
+    )
     if not signatures_match(expected, signature):
         raise Unauthenticated("请求签名不正确", code="signature_invalid")
     app = session.get(Application, api_key.application_id)
@@ -125,4 +136,6 @@ def _consume_nonce(session: Session, key_id: str, nonce: str, expires_at: dateti
         with session.begin_nested():
             session.add(UsedNonce(key_id=key_id, nonce=nonce, expires_at=expires_at))
     except IntegrityError:
-        raise Unauthenticated("重复的请求（随机数已使用），已拒绝", code="signature_replayed") from None
+        raise Unauthenticated(
+            "重复的请求（随机数已使用），已拒绝", code="signature_replayed"
+        ) from None

@@ -38,7 +38,9 @@ class LoginOutcome(BaseModel):
         return self.result
 
 
-def _refuse(ctx: Context, user: User | None, username: str, code: str, message: str) -> LoginOutcome:
+def _refuse(
+    ctx: Context, user: User | None, username: str, code: str, message: str
+) -> LoginOutcome:
     record_event(
         ctx,
         LoginFailed(subject_id=user.id if user else "-", username=username, reason=code),
@@ -61,8 +63,13 @@ def session_login(ctx: Context, data: LoginInput) -> LoginOutcome:
         verify_password(DUMMY_HASH, password)
         return _refuse(ctx, None, data.username, "login_failed", "用户名或密码错误")
     if user.locked_until is not None and user.locked_until > now:
-        return _refuse(ctx, user, user.username, "account_locked",
-                       "登录失败次数过多，账号已临时锁定，请稍后再试")
+        return _refuse(
+            ctx,
+            user,
+            user.username,
+            "account_locked",
+            "登录失败次数过多，账号已临时锁定，请稍后再试",
+        )
     if not user.is_active:
         return _refuse(ctx, user, user.username, "account_disabled", "账号已停用")
     if not verify_password(user.password_hash, password):
@@ -99,7 +106,9 @@ def session_login(ctx: Context, data: LoginInput) -> LoginOutcome:
 
 
 @actions.register(
-    "session_logout", LogoutInput, example={"token": "not-a-token"},
+    "session_logout",
+    LogoutInput,
+    example={"token": "not-a-token"},
     summary="End a portal session.",
 )
 def session_logout(ctx: Context, data: LogoutInput) -> dict[str, str]:

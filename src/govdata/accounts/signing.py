@@ -27,7 +27,7 @@ SIGNED_HEADERS = (KEY_HEADER, TIMESTAMP_HEADER, NONCE_HEADER, SIGNATURE_HEADER)
 
 
 def canonical_string(
-    method: str, path: str, query: str, timestamp: str, nonce: str, body: bytes
+    method: str, path: str, query: str, *, timestamp: str, nonce: str, body: bytes
 ) -> str:
     return "\n".join(
         [method.upper(), path, query, timestamp, nonce, hashlib.sha256(body).hexdigest()]
@@ -53,17 +53,19 @@ class SignedHeaders:
 def signed_request_headers(
     key_id: str,
     secret: str,
+    *,
     method: str,
     path: str,
     query: str = "",
     body: bytes = b"",
-    *,
     timestamp: int,
     nonce: str | None = None,
 ) -> dict[str, str]:
     """Headers a client sends; used by the Python client and the tests."""
     nonce = nonce or secrets.token_hex(16)
-    canonical = canonical_string(method, path, query, str(timestamp), nonce, body)
+    canonical = canonical_string(
+        method, path, query, timestamp=str(timestamp), nonce=nonce, body=body
+    )
     return {
         "X-Govdata-Key": key_id,
         "X-Govdata-Timestamp": str(timestamp),

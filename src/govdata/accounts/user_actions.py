@@ -35,9 +35,11 @@ def _grant(ctx: Context, data: RoleGrantInput) -> RoleAssignment:
         raise InvalidInput(f"角色“{ROLE_LABELS[data.role]}”不能授予", fields={"role": "不可授予"})
     existing = ctx.session.scalar(
         select(RoleAssignment).where(
-            RoleAssignment.user_id.is_(None) if data.user_id is None
+            RoleAssignment.user_id.is_(None)
+            if data.user_id is None
             else RoleAssignment.user_id == data.user_id,
-            RoleAssignment.application_id.is_(None) if data.application_id is None
+            RoleAssignment.application_id.is_(None)
+            if data.application_id is None
             else RoleAssignment.application_id == data.application_id,
             RoleAssignment.role == data.role.value,
             RoleAssignment.organisation_id == org.id,
@@ -86,10 +88,15 @@ def user_create(ctx: Context, data: UserCreate) -> UserOut:
     ctx.authorize("accounts:user:create", org.ref)
     problems = password_problems(data.password.get_secret_value(), data.username)
     if problems:
-        raise InvalidInput("密码强度不足", code="weak_password", fields={"password": "；".join(problems)})
+        raise InvalidInput(
+            "密码强度不足", code="weak_password", fields={"password": "；".join(problems)}
+        )
     if ctx.session.scalar(select(User.id).where(User.username == data.username)):
-        raise Conflict(f"用户名“{data.username}”已被使用", code="username_taken",
-                       fields={"username": "已被使用"})
+        raise Conflict(
+            f"用户名“{data.username}”已被使用",
+            code="username_taken",
+            fields={"username": "已被使用"},
+        )
     user = User(
         id=new_id(),
         username=data.username,
@@ -101,7 +108,9 @@ def user_create(ctx: Context, data: UserCreate) -> UserOut:
     )
     ctx.session.add(user)
     ctx.session.flush()
-    record_event(ctx, UserCreated(subject_id=user.id, username=user.username, organisation_id=org.id))
+    record_event(
+        ctx, UserCreated(subject_id=user.id, username=user.username, organisation_id=org.id)
+    )
     for spec in data.roles:
         _grant(
             ctx,
@@ -116,7 +125,9 @@ def user_create(ctx: Context, data: UserCreate) -> UserOut:
 
 
 @actions.register(
-    "user_show", UserId, example={"id": "00000000-0000-0000-0000-000000000000"},
+    "user_show",
+    UserId,
+    example={"id": "00000000-0000-0000-0000-000000000000"},
     summary="One account with its roles.",
 )
 def user_show(ctx: Context, data: UserId) -> UserOut:
@@ -129,7 +140,9 @@ def user_show(ctx: Context, data: UserId) -> UserOut:
 
 
 @actions.register(
-    "user_list", UserQuery, example={},
+    "user_list",
+    UserQuery,
+    example={},
     summary="Accounts the caller may see, optionally of one organisation's subtree.",
 )
 def user_list(ctx: Context, data: UserQuery) -> list[UserOut]:
@@ -143,21 +156,28 @@ def user_list(ctx: Context, data: UserQuery) -> list[UserOut]:
             Organisation.path.startswith(org.path)
         )
     users = list(ctx.session.scalars(query))
-    visible = [u for u in users if ctx.can("accounts:user:read", get_org(ctx, u.organisation_id).ref)]
+    visible = [
+        u for u in users if ctx.can("accounts:user:read", get_org(ctx, u.organisation_id).ref)
+    ]
     return [user_out(ctx, u) for u in visible]
 
 
 @actions.register(
     "role_grant",
     RoleGrantInput,
-    example={"user_id": "00000000-0000-0000-0000-000000000000", "role": "auditor",
-             "organisation_id": "00000000-0000-0000-0000-000000000000"},
+    example={
+        "user_id": "00000000-0000-0000-0000-000000000000",
+        "role": "auditor",
+        "organisation_id": "00000000-0000-0000-0000-000000000000",
+    },
     summary="Grant a role at an organisation to a person or an application.",
 )
 def role_grant(ctx: Context, data: RoleGrantInput) -> RoleAssignmentOut:
     if (data.user_id is None) == (data.application_id is None):
-        raise InvalidInput("须且只能指定 user_id 或 application_id 之一",
-                           fields={"user_id": "与 application_id 二选一"})
+        raise InvalidInput(
+            "须且只能指定 user_id 或 application_id 之一",
+            fields={"user_id": "与 application_id 二选一"},
+        )
     if data.user_id is not None:
         get_user(ctx, data.user_id)
     else:
@@ -175,7 +195,9 @@ def role_grant(ctx: Context, data: RoleGrantInput) -> RoleAssignmentOut:
 
 
 @actions.register(
-    "role_revoke", AssignmentId, example={"id": "00000000-0000-0000-0000-000000000000"},
+    "role_revoke",
+    AssignmentId,
+    example={"id": "00000000-0000-0000-0000-000000000000"},
     summary="Withdraw a role assignment.",
 )
 def role_revoke(ctx: Context, data: AssignmentId) -> dict[str, str]:
@@ -185,8 +207,11 @@ def role_revoke(ctx: Context, data: AssignmentId) -> dict[str, str]:
     ctx.authorize("accounts:role:grant", get_org(ctx, assignment.organisation_id).ref)
     record_event(
         ctx,
-        RoleRevoked(subject_id=assignment.id, role=assignment.role,
-                    organisation_id=assignment.organisation_id),
+        RoleRevoked(
+            subject_id=assignment.id,
+            role=assignment.role,
+            organisation_id=assignment.organisation_id,
+        ),
     )
     ctx.session.delete(assignment)
     ctx.session.flush()
@@ -205,12 +230,14 @@ def password_change(ctx: Context, data: PasswordChange) -> dict[str, str]:
         raise InvalidInput("只有个人账号可以修改密码")
     user = get_user(ctx, ctx.actor.id)
     if not verify_password(user.password_hash, data.current_password.get_secret_value()):
-        raise InvalidInput("当前密码不正确", code="wrong_password",
-                           fields={"current_password": "不正确"})
+        raise InvalidInput(
+            "当前密码不正确", code="wrong_password", fields={"current_password": "不正确"}
+        )
     problems = password_problems(data.new_password.get_secret_value(), user.username)
     if problems:
-        raise InvalidInput("密码强度不足", code="weak_password",
-                           fields={"new_password": "；".join(problems)})
+        raise InvalidInput(
+            "密码强度不足", code="weak_password", fields={"new_password": "；".join(problems)}
+        )
     user.password_hash = hash_password(data.new_password.get_secret_value())
     record_event(ctx, PasswordChanged(subject_id=user.id))
     return {"status": "changed"}

@@ -12,7 +12,9 @@ from govdata.nodes.schemas import NodeOut, NodeQuery
 actions = ActionSet("nodes")
 
 
-@actions.register("node_show", NodeQuery, example={}, summary="This node's identity and public key.")
+@actions.register(
+    "node_show", NodeQuery, example={}, summary="This node's identity and public key."
+)
 def node_show(ctx: Context, data: NodeQuery) -> NodeOut:
     ctx.authorize("nodes:node:read")
     node = ctx.session.scalar(select(Node).where(Node.is_self.is_(True)))

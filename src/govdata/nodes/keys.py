@@ -33,7 +33,9 @@ class NodeKey:
     def public_key_pem(self) -> str:
         return (
             self.private_key.public_key()
-            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            .public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
             .decode("ascii")
         )
 
@@ -47,7 +49,9 @@ class NodeKey:
 
 def public_key_fingerprint(public_key_pem: str) -> str:
     key = serialization.load_pem_public_key(public_key_pem.encode("ascii"))
-    raw = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    raw = key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     return hashlib.sha256(raw).hexdigest()
 
 
@@ -56,7 +60,7 @@ def verify_signature(public_key_pem: str, algorithm: str, message: bytes, signat
         raise ValueError(f"unsupported signature algorithm: {algorithm}")
     key = serialization.load_pem_public_key(public_key_pem.encode("ascii"))
     if not isinstance(key, Ed25519PublicKey):
-        raise ValueError("public key is not an Ed25519 key")
+        raise TypeError("public key is not an Ed25519 key")
     try:
         key.verify(signature, message)
     except InvalidSignature:
@@ -73,7 +77,7 @@ def load_or_create_node_key(keys_dir: Path) -> NodeKey:
             raise ValueError(f"{path} does not hold an Ed25519 private key")
         return NodeKey(ED25519, key)
     keys_dir.mkdir(parents=True, exist_ok=True)
-    os.chmod(keys_dir, 0o700)
+    keys_dir.chmod(0o700)
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(
         serialization.Encoding.PEM,

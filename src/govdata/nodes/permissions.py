@@ -2,6 +2,4 @@
 
 from govdata.authz import Role, permission
 
-PERMISSIONS = (
-    permission("nodes:node:read", [Role.PUBLIC], "查看节点信息", scoped=False),
-)
+PERMISSIONS = (permission("nodes:node:read", [Role.PUBLIC], "查看节点信息", scoped=False),)

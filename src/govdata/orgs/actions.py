@@ -94,8 +94,9 @@ def division_list(ctx: Context, data: DivisionQuery) -> list[DivisionOut]:
     DivisionImport,
     example={
         "edition": "example",
-        "rows": [{"code": "150000", "name": "内蒙古自治区", "level": "province",
-                  "parent_code": "100000"}],
+        "rows": [
+            {"code": "150000", "name": "内蒙古自治区", "level": "province", "parent_code": "100000"}
+        ],
     },
     summary="Apply an edition of the division table, keeping every earlier version.",
 )
@@ -115,8 +116,10 @@ def division_import(ctx: Context, data: DivisionImport) -> DivisionImportResult:
             )
         if row.code != NATION_CODE and row.parent_code is None:
             errors[f"rows.{index}.parent_code"] = f"代码{row.code}缺少上级区划代码"
-        elif row.parent_code is not None and row.parent_code not in codes and (
-            _current_division(ctx, row.parent_code) is None
+        elif (
+            row.parent_code is not None
+            and row.parent_code not in codes
+            and (_current_division(ctx, row.parent_code) is None)
         ):
             errors[f"rows.{index}.parent_code"] = f"上级区划代码{row.parent_code}不存在"
     if len(codes) != len(data.rows):
@@ -266,8 +269,9 @@ def organisation_show(ctx: Context, data: OrganisationId) -> OrganisationOut:
 )
 def organisation_tree(ctx: Context, data: TreeQuery) -> list[OrganisationNode]:
     ctx.authorize("orgs:organisation:read")
-    query = select(Organisation).order_by(Organisation.kind.desc(), Organisation.division_code,
-                                          Organisation.name)
+    query = select(Organisation).order_by(
+        Organisation.kind.desc(), Organisation.division_code, Organisation.name
+    )
     root_parent: str | None = None
     if data.root_id is not None:
         root = get_organisation(ctx, data.root_id)

@@ -145,8 +145,7 @@ def check_credit_code(code: str) -> str:
     for position, char in enumerate(code, start=1):
         if char not in CREDIT_CODE_ALPHABET:
             raise CodeError(
-                f"统一社会信用代码第{position}位“{char}”不是允许的字符"
-                "（不使用I、O、Z、S、V）"
+                f"统一社会信用代码第{position}位“{char}”不是允许的字符（不使用I、O、Z、S、V）"
             )
     if code[0] not in CREDIT_REGISTRATION_AUTHORITIES:
         raise CodeError(f"统一社会信用代码第1位“{code[0]}”不是有效的登记管理部门代码")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from importlib import resources
 from typing import Any
 
@@ -21,19 +21,17 @@ SHIPPED_EDITION = "mca-2023"
 def shipped_division_rows() -> list[dict[str, Any]]:
     """The division table that ships with govdata (see orgs/data/README.md)."""
     text = resources.files("govdata.orgs.data").joinpath("divisions.csv").read_text("utf-8")
-    rows = []
-    for raw in csv.DictReader(text.splitlines()):
-        rows.append(
-            {
-                "code": raw["code"],
-                "name": raw["name"],
-                "level": raw["level"],
-                "parent_code": raw["parent_code"] or None,
-                "valid_from": raw["valid_from"] or None,
-                "valid_to": raw["valid_to"] or None,
-            }
-        )
-    return rows
+    return [
+        {
+            "code": raw["code"],
+            "name": raw["name"],
+            "level": raw["level"],
+            "parent_code": raw["parent_code"] or None,
+            "valid_from": raw["valid_from"] or None,
+            "valid_to": raw["valid_to"] or None,
+        }
+        for raw in csv.DictReader(text.splitlines())
+    ]
 
 
 @dataclass
@@ -54,9 +52,9 @@ def apply_edition(
     closed; a new code is opened. Unchanged codes keep their row.
     """
     current = {
-        d.code: d
-        for d in session.scalars(select(Division).where(Division.valid_to.is_(None)))
+        d.code: d for d in session.scalars(select(Division).where(Division.valid_to.is_(None)))
     }
+    closing_date = effective or datetime.now(UTC).date()
     diff = EditionDiff()
     seen: set[str] = set()
     for row in rows:
@@ -69,7 +67,7 @@ def apply_edition(
             diff.unchanged += 1
             continue
         if existing is not None:
-            existing.valid_to = effective or date.today()
+            existing.valid_to = closing_date
             diff.changed += 1
         else:
             diff.added += 1
@@ -88,7 +86,7 @@ def apply_edition(
     provinces = {code[:2] for code in seen if code != NATION_CODE}
     for code, division in current.items():
         if code not in seen and code[:2] in provinces and code != NATION_CODE:
-            division.valid_to = effective or date.today()
+            division.valid_to = closing_date
             diff.withdrawn += 1
     session.flush()
     return diff

@@ -63,8 +63,12 @@ def render_error_page(scope: Scope, error: GovdataError) -> Response:
         "portal/error.html",
         {
             "error": error,
-            "page": {"title": "出错了", "user": state.get("portal_user"), "node_name": None,
-                     "csrf_token": None},
+            "page": {
+                "title": "出错了",
+                "user": state.get("portal_user"),
+                "node_name": None,
+                "csrf_token": None,
+            },
             "request_id": state.get("request_id"),
         },
         status_code=error.http_status,

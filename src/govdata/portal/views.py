@@ -73,8 +73,11 @@ async def home(request: Request) -> Response:
                 select(Organisation.kind, func.count()).group_by(Organisation.kind)
             ).all()
         )
-        return {"node": node, "regions": counts.get("region", 0),
-                "departments": counts.get("department", 0)}
+        return {
+            "node": node,
+            "regions": counts.get("region", 0),
+            "departments": counts.get("department", 0),
+        }
 
     data = await _run(request, caller, work)
     return render("portal/home.html", {"page": _page(request, caller, "首页", "home"), **data})
@@ -86,8 +89,12 @@ async def login_form(request: Request) -> Response:
     token = secrets.token_urlsafe(24)
     response = render(
         "portal/login.html",
-        {"page": _page(request, caller, "登录", "login"), "login_csrf": token,
-         "next": _safe_next(request.query_params.get("next")), "error": None},
+        {
+            "page": _page(request, caller, "登录", "login"),
+            "login_csrf": token,
+            "next": _safe_next(request.query_params.get("next")),
+            "error": None,
+        },
     )
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/login")
     return response
@@ -108,25 +115,34 @@ async def login_submit(request: Request) -> Response:
         raise InvalidInput("登录表单已过期，请刷新页面后重试", code="csrf_failed")
     rt = runtime_of(request)
     outcome: LoginOutcome = await run_in_threadpool(
-        rt.run_action, ANONYMOUS, request_id_of(request), "session_login",
+        rt.run_action,
+        ANONYMOUS,
+        request_id_of(request),
+        "session_login",
         {"username": data.get("username", ""), "password": data.get("password", "")},
     )
     if outcome.result is None:
         token = secrets.token_urlsafe(24)
         response = render(
             "portal/login.html",
-            {"page": _page(request, Caller(ANONYMOUS), "登录", "login"), "login_csrf": token,
-             "next": _safe_next(data.get("next")), "error": outcome.refusal_message},
+            {
+                "page": _page(request, Caller(ANONYMOUS), "登录", "login"),
+                "login_csrf": token,
+                "next": _safe_next(data.get("next")),
+                "error": outcome.refusal_message,
+            },
             status_code=401,
         )
-        response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
-                            path="/login")
+        response.set_cookie(
+            LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/login"
+        )
         return response
-    response = RedirectResponse(_safe_next(data.get("next")), status_code=303)
-    set_session_cookie(response, outcome.result.token, rt.settings.session_hours,
-                       secure=rt.settings.secure_cookies)
-    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
-    return response
+    redirect = RedirectResponse(_safe_next(data.get("next")), status_code=303)
+    set_session_cookie(
+        redirect, outcome.result.token, rt.settings.session_hours, secure=rt.settings.secure_cookies
+    )
+    redirect.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return redirect
 
 
 @router.post("/logout")
@@ -135,9 +151,11 @@ async def logout(request: Request) -> Response:
     await _form(request, caller)
     if caller.session_token:
         token = caller.session_token
-        await _run(request, caller,
-                   lambda ctx: runtime_of(request).registry.run("session_logout", ctx,
-                                                                {"token": token}))
+        await _run(
+            request,
+            caller,
+            lambda ctx: runtime_of(request).registry.run("session_logout", ctx, {"token": token}),
+        )
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -149,8 +167,9 @@ async def org_tree(request: Request) -> Response:
     tree = await _run(
         request, caller, lambda ctx: runtime_of(request).registry.run("organisation_tree", ctx, {})
     )
-    return render("portal/orgs.html", {"page": _page(request, caller, "组织机构", "orgs"),
-                                       "tree": tree})
+    return render(
+        "portal/orgs.html", {"page": _page(request, caller, "组织机构", "orgs"), "tree": tree}
+    )
 
 
 @router.get("/orgs/{org_id}")
@@ -162,18 +181,19 @@ async def org_detail(request: Request, org_id: str) -> Response:
         org = registry.run("organisation_show", ctx, {"id": org_id})
         subtree = registry.run("organisation_tree", ctx, {"root_id": org_id})
         children = subtree[0].children if subtree else []
-        target = ctx.session.get(Organisation, org_id)
-        assert target is not None  # organisation_show raised NotFound otherwise
-        can_add = ctx.can("orgs:department:create", target.ref)
+        target = OrgRef(id=org.id, path=org.path)
+        can_add = ctx.can("orgs:department:create", target)
         users = (
             registry.run("user_list", ctx, {"organisation_id": org_id})
-            if ctx.can("accounts:user:read", target.ref) else None
+            if ctx.can("accounts:user:read", target)
+            else None
         )
         return {"org": org, "children": children, "can_add_department": can_add, "users": users}
 
     data = await _run(request, caller, work)
-    return render("portal/org_detail.html",
-                  {"page": _page(request, caller, data["org"].name, "orgs"), **data})
+    return render(
+        "portal/org_detail.html", {"page": _page(request, caller, data["org"].name, "orgs"), **data}
+    )
 
 
 @router.post("/orgs/{org_id}/departments")
@@ -181,10 +201,14 @@ async def department_submit(request: Request, org_id: str) -> Response:
     caller = await _caller(request)
     require_signed_in(caller)
     data = await _form(request, caller)
-    payload = {"name": data.get("name", ""), "credit_code": data.get("credit_code", ""),
-               "parent_id": org_id}
+    payload = {
+        "name": data.get("name", ""),
+        "credit_code": data.get("credit_code", ""),
+        "parent_id": org_id,
+    }
     created = await _run(
-        request, caller,
+        request,
+        caller,
         lambda ctx: runtime_of(request).registry.run("department_create", ctx, payload),
     )
     return RedirectResponse(f"/orgs/{created.id}", status_code=303)
@@ -201,16 +225,22 @@ async def users_page(request: Request) -> Response:
         users = registry.run("user_list", ctx, {})
         orgs = ctx.session.execute(
             select(Organisation.id, Organisation.name, Organisation.path).order_by(
-                Organisation.path)
+                Organisation.path
+            )
         ).all()
-        creatable = [(o.id, o.name) for o in orgs
-                     if ctx.can("accounts:user:create", OrgRef(id=o.id, path=o.path))]
+        creatable = [
+            (o.id, o.name)
+            for o in orgs
+            if ctx.can("accounts:user:create", OrgRef(id=o.id, path=o.path))
+        ]
         return {"users": users, "creatable_orgs": creatable}
 
     data = await _run(request, caller, work)
     roles = [(r.value, ROLE_LABELS[r]) for r in sorted(ASSIGNABLE_ROLES)]
-    return render("portal/users.html", {"page": _page(request, caller, "用户", "users"),
-                                        "roles": roles, **data})
+    return render(
+        "portal/users.html",
+        {"page": _page(request, caller, "用户", "users"), "roles": roles, **data},
+    )
 
 
 @router.post("/users")
@@ -226,10 +256,16 @@ async def user_submit(request: Request) -> Response:
         "roles": [],
     }
     if data.get("role"):
-        payload["roles"] = [{"role": data["role"], "organisation_id": payload["organisation_id"],
-                             "include_subtree": data.get("include_subtree") == "on"}]
-    await _run(request, caller,
-               lambda ctx: runtime_of(request).registry.run("user_create", ctx, payload))
+        payload["roles"] = [
+            {
+                "role": data["role"],
+                "organisation_id": payload["organisation_id"],
+                "include_subtree": data.get("include_subtree") == "on",
+            }
+        ]
+    await _run(
+        request, caller, lambda ctx: runtime_of(request).registry.run("user_create", ctx, payload)
+    )
     return RedirectResponse("/users", status_code=303)
 
 
@@ -244,16 +280,21 @@ async def applications_page(request: Request) -> Response:
         apps = registry.run("application_list", ctx, {})
         orgs = ctx.session.execute(
             select(Organisation.id, Organisation.name, Organisation.path).order_by(
-                Organisation.path)
+                Organisation.path
+            )
         ).all()
-        creatable = [(o.id, o.name) for o in orgs
-                     if ctx.can("accounts:application:create", OrgRef(id=o.id, path=o.path))]
+        creatable = [
+            (o.id, o.name)
+            for o in orgs
+            if ctx.can("accounts:application:create", OrgRef(id=o.id, path=o.path))
+        ]
         return {"applications": apps, "creatable_orgs": creatable}
 
     data = await _run(request, caller, work)
-    return render("portal/applications.html",
-                  {"page": _page(request, caller, "应用与密钥", "applications"),
-                   "issued": None, **data})
+    return render(
+        "portal/applications.html",
+        {"page": _page(request, caller, "应用与密钥", "applications"), "issued": None, **data},
+    )
 
 
 @router.post("/applications")
@@ -261,10 +302,16 @@ async def application_submit(request: Request) -> Response:
     caller = await _caller(request)
     require_signed_in(caller)
     data = await _form(request, caller)
-    payload = {"name": data.get("name", ""), "organisation_id": data.get("organisation_id", ""),
-               "description": data.get("description", "")}
-    await _run(request, caller,
-               lambda ctx: runtime_of(request).registry.run("application_create", ctx, payload))
+    payload = {
+        "name": data.get("name", ""),
+        "organisation_id": data.get("organisation_id", ""),
+        "description": data.get("description", ""),
+    }
+    await _run(
+        request,
+        caller,
+        lambda ctx: runtime_of(request).registry.run("application_create", ctx, payload),
+    )
     return RedirectResponse("/applications", status_code=303)
 
 
@@ -277,9 +324,14 @@ async def api_key_submit(request: Request, app_id: str) -> Response:
 
     def work(ctx: Context) -> dict[str, Any]:
         issued = registry.run("api_key_create", ctx, {"application_id": app_id})
-        return {"issued": issued, "applications": registry.run("application_list", ctx, {}),
-                "creatable_orgs": []}
+        return {
+            "issued": issued,
+            "applications": registry.run("application_list", ctx, {}),
+            "creatable_orgs": [],
+        }
 
     data = await _run(request, caller, work)
-    return render("portal/applications.html",
-                  {"page": _page(request, caller, "应用与密钥", "applications"), **data})
+    return render(
+        "portal/applications.html",
+        {"page": _page(request, caller, "应用与密钥", "applications"), **data},
+    )

@@ -30,12 +30,22 @@ def build_api_router(registry: ActionRegistry) -> APIRouter:
     for tag, routes in AREA_ROUTES:
         for method, path, action, status in routes:
             add_action_route(router, registry, method, path, action, tags=[tag], status_code=status)
-    router.add_api_route("/session", login, methods=["POST"], tags=["accounts"],
-                         summary="Log in with username and password; sets the session cookie.",
-                         operation_id="session_login")
-    router.add_api_route("/session", logout, methods=["DELETE"], tags=["accounts"],
-                         summary="Log out (cookie session; send X-CSRF-Token).",
-                         operation_id="session_logout")
+    router.add_api_route(
+        "/session",
+        login,
+        methods=["POST"],
+        tags=["accounts"],
+        summary="Log in with username and password; sets the session cookie.",
+        operation_id="session_login",
+    )
+    router.add_api_route(
+        "/session",
+        logout,
+        methods=["DELETE"],
+        tags=["accounts"],
+        summary="Log out (cookie session; send X-CSRF-Token).",
+        operation_id="session_logout",
+    )
     return router
 
 
@@ -52,8 +62,9 @@ async def login(request: Request) -> Response:
         ),
         status_code=201,
     )
-    set_session_cookie(response, result.token, rt.settings.session_hours,
-                       secure=rt.settings.secure_cookies)
+    set_session_cookie(
+        response, result.token, rt.settings.session_hours, secure=rt.settings.secure_cookies
+    )
     return response
 
 
@@ -63,7 +74,10 @@ async def logout(request: Request) -> Response:
     caller = await authenticate(request, body)
     require_csrf(request, caller, request.headers.get(CSRF_HEADER))
     await run_in_threadpool(
-        rt.run_action, caller.actor, request_id_of(request), "session_logout",
+        rt.run_action,
+        caller.actor,
+        request_id_of(request),
+        "session_logout",
         {"token": caller.session_token or "-"},
     )
     response = JSONResponse({"status": "logged_out"})
@@ -73,6 +87,11 @@ async def logout(request: Request) -> Response:
 
 def set_session_cookie(response: Response, token: str, hours: int, *, secure: bool) -> None:
     response.set_cookie(
-        SESSION_COOKIE, token, max_age=hours * 3600, httponly=True, samesite="lax",
-        secure=secure, path="/",
+        SESSION_COOKIE,
+        token,
+        max_age=hours * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=secure,
+        path="/",
     )

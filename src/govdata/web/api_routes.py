@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Awaitable, Callable
+from enum import Enum
 from typing import Any, Literal
 
 from fastapi import APIRouter
@@ -31,9 +32,7 @@ def parse_json_object(body: bytes) -> dict[str, Any]:
     try:
         value = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidInput(
-            f"请求体不是合法的JSON：{exc}", code="malformed_json"
-        ) from None
+        raise InvalidInput(f"请求体不是合法的JSON：{exc}", code="malformed_json") from None
     if not isinstance(value, dict):
         raise InvalidInput("请求体应为JSON对象", code="malformed_json")
     return value
@@ -75,7 +74,7 @@ def add_action_route(
     path: str,
     action: str,
     *,
-    tags: list[str],
+    tags: list[str | Enum],
     status_code: int = 200,
 ) -> None:
     spec = registry.get(action)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.types import Scope
 
 from govdata.errors import GovdataError, InternalError, InvalidInput, MethodNotAllowed, NotFound
 from govdata.log import get_logger
+from govdata.portal.rendering import render_error_page
 
 log = get_logger(__name__)
 
@@ -25,28 +28,25 @@ def wants_json(scope: Scope) -> bool:
 def error_response(scope: Scope, error: GovdataError) -> Response:
     if wants_json(scope):
         return JSONResponse(error.to_dict(), status_code=error.http_status)
-    from govdata.portal.rendering import render_error_page
-
     return render_error_page(scope, error)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     async def on_govdata_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, GovdataError)
-        return error_response(request.scope, exc)
+        return error_response(request.scope, cast("GovdataError", exc))
 
     async def on_validation_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, RequestValidationError)
         fields: dict[str, str] = {}
-        for err in exc.errors():
+        for err in cast("RequestValidationError", exc).errors():
             loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
             fields[loc or "body"] = str(err.get("msg", ""))
         return error_response(request.scope, InvalidInput(fields=fields))
 
-    async def on_http_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, StarletteHTTPException)
+    async def on_http_error(request: Request, raised: Exception) -> Response:
+        exc = cast("StarletteHTTPException", raised)
         if exc.status_code == 404:
-            return error_response(request.scope, NotFound("页面或接口不存在", code="route_not_found"))
+            missing = NotFound("页面或接口不存在", code="route_not_found")
+            return error_response(request.scope, missing)
         if exc.status_code == 405:
             return error_response(request.scope, MethodNotAllowed())
         return error_response(
@@ -55,9 +55,11 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
-        log.exception(
-            "unhandled_error", path=request.url.path,
+        log.error(
+            "unhandled_error",
+            path=request.url.path,
             request_id=getattr(request.state, "request_id", None),
+            exc_info=exc,
         )
         return error_response(request.scope, InternalError())
 

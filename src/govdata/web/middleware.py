@@ -10,11 +10,12 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from govdata.errors import PayloadTooLarge
+from govdata.web.errors import error_response
 
 REQUEST_ID_HEADER = b"x-request-id"
 
 
-class _BodyTooLarge(Exception):
+class _BodyTooLargeError(Exception):
     pass
 
 
@@ -41,17 +42,15 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.limit:
-                    raise _BodyTooLarge
+                    raise _BodyTooLargeError
             return message
 
         try:
             await self.app(scope, limited_receive, send)
-        except _BodyTooLarge:
+        except _BodyTooLargeError:
             await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        from govdata.web.errors import error_response
-
         response = error_response(scope, PayloadTooLarge(f"请求体超过{self.limit}字节上限"))
         await response(scope, receive, send)
 
@@ -85,11 +84,15 @@ class Metrics:
     def __init__(self, app: ASGIApp, registry: CollectorRegistry) -> None:
         self.app = app
         self.requests = Counter(
-            "govdata_http_requests", "HTTP requests handled", ["method", "route", "status"],
+            "govdata_http_requests",
+            "HTTP requests handled",
+            ["method", "route", "status"],
             registry=registry,
         )
         self.latency = Histogram(
-            "govdata_http_request_seconds", "HTTP request latency", ["method", "route"],
+            "govdata_http_request_seconds",
+            "HTTP request latency",
+            ["method", "route"],
             registry=registry,
         )
 

@@ -1,0 +1,159 @@
+"""Shared fixtures: one migrated database per run, one rolled-back transaction per test.
+
+Set ``GOVDATA_TEST_DATABASE_URL`` to a PostgreSQL server URL (for example
+``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``) to run the whole
+suite on PostgreSQL: a fresh database is created for the run and dropped after.
+Without it the suite runs on a SQLite file.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session
+
+from govdata.actions import ActionRegistry, Context
+from govdata.app import create_app
+from govdata.areas import build_policy, build_registry
+from govdata.authz import system_actor
+from govdata.db import Database, make_engine
+from govdata.demo import load_demo
+from govdata.migrate import upgrade
+from govdata.nodes.services import ensure_self_node
+from govdata.services import Services, build_services
+from govdata.settings import Settings
+
+TEST_DATABASE_ENV = "GOVDATA_TEST_DATABASE_URL"
+
+
+def create_scratch_database(server_url: str) -> str:
+    """A new, empty PostgreSQL database on the given server; returns its URL."""
+    url = make_url(server_url)
+    name = f"govdata_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_scratch_database(database_url: str) -> None:
+    url = make_url(database_url)
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :name AND pid <> pg_backend_pid()"
+            ),
+            {"name": url.database},
+        )
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{url.database}"'))
+    admin.dispose()
+
+
+def scratch_database_url(tmp_dir: Path) -> Iterator[str]:
+    """A fresh database of the kind this run targets."""
+    server = os.environ.get(TEST_DATABASE_ENV)
+    if not server:
+        yield f"sqlite:///{tmp_dir / 'govdata-test.sqlite3'}"
+        return
+    url = create_scratch_database(server)
+    try:
+        yield url
+    finally:
+        drop_scratch_database(url)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from scratch_database_url(tmp_path_factory.mktemp("db"))
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Settings:
+    return Settings(
+        data_dir=tmp_path_factory.mktemp("data"),
+        database_url=database_url,
+        node_code="150000",
+        node_name="内蒙古自治区政务大数据平台",
+        max_body_bytes=64 * 1024,
+        log_format="console",
+    )
+
+
+@pytest.fixture(scope="session")
+def services(settings: Settings) -> Services:
+    return build_services(settings)
+
+
+@pytest.fixture(scope="session")
+def registry() -> ActionRegistry:
+    return build_registry()
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings, services: Services, registry: ActionRegistry) -> Iterator[Engine]:
+    """The migrated database with the node registered and the demo region loaded, committed."""
+    engine = make_engine(settings.effective_database_url)
+    upgrade(engine)
+    database = Database(engine)
+    with database.transaction() as session:
+        ensure_self_node(session, settings)
+        ctx = operator_context(session, settings, services)
+        load_demo(ctx, lambda name, data: registry.run(name, ctx, data))
+    yield engine
+    engine.dispose()
+
+
+def operator_context(session: Session, settings: Settings, services: Services) -> Context:
+    return Context(
+        session=session,
+        actor=system_actor("test"),
+        policy=build_policy(),
+        settings=settings,
+        services=services,
+    )
+
+
+@pytest.fixture
+def db(engine: Engine) -> Iterator[Database]:
+    """A database whose every commit is a savepoint of one transaction rolled back after the test."""
+    connection = engine.connect()
+    transaction = connection.begin()
+    try:
+        yield Database.bound_to(connection)
+    finally:
+        transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def session(db: Database) -> Iterator[Session]:
+    with db.sessionmaker() as session:
+        yield session
+
+
+@pytest.fixture
+def operator(session: Session, settings: Settings, services: Services) -> Context:
+    """A context acting as the node operator (what the CLI uses)."""
+    return operator_context(session, settings, services)
+
+
+@pytest.fixture
+def app(settings: Settings, db: Database) -> FastAPI:
+    return create_app(settings, db)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, base_url="http://testserver") as test_client:
+        yield test_client
