@@ -47,9 +47,13 @@ class Context:
         self.checks.append(permission)
         self.policy.check(self.actor, permission, target)
 
-    def authorize_listing(self, permission: str) -> None:
-        """For lists filtered row by row with :meth:`can`: the caller must hold
-        the permission somewhere, or the list is refused rather than empty."""
+    def authorize_somewhere(self, permission: str) -> None:
+        """The caller must hold the permission at some organisation.
+
+        Used before looking up the object an action touches (so that callers
+        without the role learn nothing, not even whether it exists) and for
+        lists filtered row by row with :meth:`can`.
+        """
         self.checks.append(permission)
         self.policy.check(self.actor, permission, anywhere=True)
 

@@ -18,7 +18,7 @@ from govdata.accounts.models import User
 from govdata.actions import Context
 from govdata.authz import Role
 from govdata.orgs.codes import NATION_CODE, make_credit_code, organisation_code_check_char
-from govdata.orgs.models import Division, Organisation
+from govdata.orgs.models import Division, DivisionEdition, Organisation
 from govdata.orgs.services import SHIPPED_EDITION, shipped_division_rows
 
 DEMO_PASSWORD = "Govdata-Demo-2026"  # noqa: S105  (published demo credential, demo data only)
@@ -70,16 +70,11 @@ Run = Callable[[str, dict[str, Any]], Any]
 def load_demo(ctx: Context, run: Run) -> dict[str, int]:
     """Load the demo region through the actions; returns what was created."""
     created = {"divisions": 0, "regions": 0, "departments": 0, "users": 0}
-    if (
-        ctx.session.scalar(
-            select(Division.id).where(Division.source_edition == SHIPPED_EDITION).limit(1)
-        )
-        is None
-    ):
+    if ctx.session.get(DivisionEdition, SHIPPED_EDITION) is None:
         result = run(
             "division_import", {"edition": SHIPPED_EDITION, "rows": shipped_division_rows()}
         )
-        created["divisions"] = getattr(result, "added", 0)
+        created["divisions"] = result.added
     region_codes = [
         d.code
         for d in ctx.session.scalars(

@@ -11,13 +11,14 @@ from govdata.accounts.models import (
 from govdata.db import Base
 from govdata.events import EventRecord
 from govdata.nodes.models import Node
-from govdata.orgs.models import Division, Organisation
+from govdata.orgs.models import Division, DivisionEdition, Organisation
 
 __all__ = [
     "ApiKey",
     "Application",
     "Base",
     "Division",
+    "DivisionEdition",
     "EventRecord",
     "LoginSession",
     "Node",

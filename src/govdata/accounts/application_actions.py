@@ -35,6 +35,7 @@ actions = ActionSet("accounts.applications")
     summary="Register an application (a calling system) of an organisation.",
 )
 def application_create(ctx: Context, data: ApplicationCreate) -> ApplicationOut:
+    ctx.authorize_somewhere("accounts:application:create")
     org = get_org(ctx, data.organisation_id)
     ctx.authorize("accounts:application:create", org.ref)
     if ctx.session.scalar(
@@ -72,7 +73,7 @@ def application_create(ctx: Context, data: ApplicationCreate) -> ApplicationOut:
 def application_list(ctx: Context, data: ApplicationQuery) -> list[ApplicationOut]:
     query = select(Application).order_by(Application.name)
     if data.organisation_id is None:
-        ctx.authorize_listing("accounts:application:read")
+        ctx.authorize_somewhere("accounts:application:read")
     else:
         org = get_org(ctx, data.organisation_id)
         ctx.authorize("accounts:application:read", org.ref)
@@ -93,6 +94,7 @@ def application_list(ctx: Context, data: ApplicationQuery) -> list[ApplicationOu
     summary="One application with its keys (never their secrets).",
 )
 def application_show(ctx: Context, data: ApplicationId) -> ApplicationOut:
+    ctx.authorize_somewhere("accounts:application:read")
     app = get_application(ctx, data.id)
     ctx.authorize("accounts:application:read", get_org(ctx, app.organisation_id).ref)
     return application_out(ctx, app)
@@ -105,6 +107,7 @@ def application_show(ctx: Context, data: ApplicationId) -> ApplicationOut:
     summary="Issue an HMAC key for an application; the secret is returned once.",
 )
 def api_key_create(ctx: Context, data: ApiKeyCreate) -> ApiKeyIssued:
+    ctx.authorize_somewhere("accounts:application:manage_keys")
     app = get_application(ctx, data.application_id)
     ctx.authorize("accounts:application:manage_keys", get_org(ctx, app.organisation_id).ref)
     key_id = "gk_" + secrets.token_hex(12)
@@ -131,6 +134,7 @@ def api_key_create(ctx: Context, data: ApiKeyCreate) -> ApiKeyIssued:
     summary="Revoke an API key at once.",
 )
 def api_key_revoke(ctx: Context, data: ApiKeyRevoke) -> dict[str, str]:
+    ctx.authorize_somewhere("accounts:application:manage_keys")
     key = ctx.session.get(ApiKey, data.key_id)
     if key is None:
         raise NotFound("API密钥不存在", fields={"key_id": data.key_id})

@@ -29,6 +29,7 @@ actions = ActionSet("accounts")
 
 
 def _grant(ctx: Context, data: RoleGrantInput) -> RoleAssignment:
+    ctx.authorize_somewhere("accounts:role:grant")
     org = get_org(ctx, data.organisation_id)
     ctx.authorize("accounts:role:grant", org.ref)
     if data.role not in ASSIGNABLE_ROLES:
@@ -84,6 +85,7 @@ def _grant(ctx: Context, data: RoleGrantInput) -> RoleAssignment:
     summary="Create a person's account in an organisation, optionally with roles.",
 )
 def user_create(ctx: Context, data: UserCreate) -> UserOut:
+    ctx.authorize_somewhere("accounts:user:create")
     org = get_org(ctx, data.organisation_id)
     ctx.authorize("accounts:user:create", org.ref)
     problems = password_problems(data.password.get_secret_value(), data.username)
@@ -131,10 +133,12 @@ def user_create(ctx: Context, data: UserCreate) -> UserOut:
     summary="One account with its roles.",
 )
 def user_show(ctx: Context, data: UserId) -> UserOut:
-    user = get_user(ctx, data.id)
-    if ctx.actor.kind == "user" and ctx.actor.id == user.id:
+    if ctx.actor.kind == "user" and ctx.actor.id == data.id:
         ctx.authorize("accounts:password:change")  # every member may see themself
+        user = get_user(ctx, data.id)
     else:
+        ctx.authorize_somewhere("accounts:user:read")
+        user = get_user(ctx, data.id)
         ctx.authorize("accounts:user:read", get_org(ctx, user.organisation_id).ref)
     return user_out(ctx, user)
 
@@ -148,7 +152,7 @@ def user_show(ctx: Context, data: UserId) -> UserOut:
 def user_list(ctx: Context, data: UserQuery) -> list[UserOut]:
     query = select(User).order_by(User.username)
     if data.organisation_id is None:
-        ctx.authorize_listing("accounts:user:read")
+        ctx.authorize_somewhere("accounts:user:read")
     else:
         org = get_org(ctx, data.organisation_id)
         ctx.authorize("accounts:user:read", org.ref)
@@ -178,6 +182,7 @@ def role_grant(ctx: Context, data: RoleGrantInput) -> RoleAssignmentOut:
             "须且只能指定 user_id 或 application_id 之一",
             fields={"user_id": "与 application_id 二选一"},
         )
+    ctx.authorize_somewhere("accounts:role:grant")
     if data.user_id is not None:
         get_user(ctx, data.user_id)
     else:
@@ -201,6 +206,7 @@ def role_grant(ctx: Context, data: RoleGrantInput) -> RoleAssignmentOut:
     summary="Withdraw a role assignment.",
 )
 def role_revoke(ctx: Context, data: AssignmentId) -> dict[str, str]:
+    ctx.authorize_somewhere("accounts:role:grant")
     assignment = ctx.session.get(RoleAssignment, data.id)
     if assignment is None:
         raise NotFound("角色授权不存在", fields={"id": data.id})

@@ -11,7 +11,7 @@ from govdata.errors import Conflict, InvalidInput, NotFound
 from govdata.events import record_event
 from govdata.orgs.codes import NATION_CODE, DivisionLevel, division_level, parent_division_code
 from govdata.orgs.events import DivisionEditionApplied, OrganisationCreated
-from govdata.orgs.models import Division, Organisation
+from govdata.orgs.models import Division, DivisionEdition, Organisation
 from govdata.orgs.schemas import (
     DepartmentCreate,
     DivisionImport,
@@ -102,10 +102,7 @@ def division_list(ctx: Context, data: DivisionQuery) -> list[DivisionOut]:
 )
 def division_import(ctx: Context, data: DivisionImport) -> DivisionImportResult:
     ctx.authorize("orgs:division:import")
-    already = ctx.session.scalar(
-        select(Division.id).where(Division.source_edition == data.edition).limit(1)
-    )
-    if already is not None:
+    if ctx.session.get(DivisionEdition, data.edition) is not None:
         raise Conflict(f"区划版本“{data.edition}”已经导入", code="division_edition_exists")
     codes = {row.code for row in data.rows}
     errors: dict[str, str] = {}
@@ -127,6 +124,17 @@ def division_import(ctx: Context, data: DivisionImport) -> DivisionImportResult:
     if errors:
         raise InvalidInput("区划表有误，未导入任何数据", fields=errors)
     diff = apply_edition(ctx.session, data.edition, data.effective, data.rows)
+    ctx.session.add(
+        DivisionEdition(
+            edition=data.edition,
+            effective=data.effective,
+            applied_by=ctx.actor.name,
+            rows=len(data.rows),
+            added=diff.added,
+            changed=diff.changed,
+            withdrawn=diff.withdrawn,
+        )
+    )
     record_event(
         ctx,
         DivisionEditionApplied(
@@ -197,12 +205,13 @@ def region_create(ctx: Context, data: RegionCreate) -> OrganisationOut:
     DepartmentCreate,
     example={
         "name": "示例局",
-        "credit_code": "11150000MB1234567X",
+        "credit_code": "11150000MB12345674",
         "parent_id": "00000000-0000-0000-0000-000000000000",
     },
     summary="Create a department under a region (or under another department).",
 )
 def department_create(ctx: Context, data: DepartmentCreate) -> OrganisationOut:
+    ctx.authorize_somewhere("orgs:department:create")
     parent = get_organisation(ctx, data.parent_id)
     ctx.authorize("orgs:department:create", parent.ref)
     if ctx.session.scalar(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from govdata.authz import OrgRef
@@ -31,6 +31,21 @@ class Division(Base):
     source_edition: Mapped[str] = mapped_column(String(50))
 
     __table_args__ = (UniqueConstraint("code", "source_edition"),)
+
+
+class DivisionEdition(Base):
+    """One applied edition of the division table, with what it changed."""
+
+    __tablename__ = "division_editions"
+
+    edition: Mapped[str] = mapped_column(String(50), primary_key=True)
+    effective: Mapped[date | None] = mapped_column(Date)
+    applied_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    applied_by: Mapped[str] = mapped_column(String(200))
+    rows: Mapped[int] = mapped_column(Integer)
+    added: Mapped[int] = mapped_column(Integer)
+    changed: Mapped[int] = mapped_column(Integer)
+    withdrawn: Mapped[int] = mapped_column(Integer)
 
 
 class Organisation(Base):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-21 12:56:54.964562
+Create Date: 2026-11-21 13:03:34.259128
 """
 
 from collections.abc import Sequence
@@ -18,6 +18,18 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
 
+    op.create_table(
+        "division_editions",
+        sa.Column("edition", sa.String(length=50), nullable=False),
+        sa.Column("effective", sa.Date(), nullable=True),
+        sa.Column("applied_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("applied_by", sa.String(length=200), nullable=False),
+        sa.Column("rows", sa.Integer(), nullable=False),
+        sa.Column("added", sa.Integer(), nullable=False),
+        sa.Column("changed", sa.Integer(), nullable=False),
+        sa.Column("withdrawn", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("edition", name=op.f("pk_division_editions")),
+    )
     op.create_table(
         "divisions",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -277,3 +289,4 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_divisions_code"))
 
     op.drop_table("divisions")
+    op.drop_table("division_editions")
