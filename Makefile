@@ -1,0 +1,54 @@
+# The one task runner: the README, CI and developers all call these targets.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export HYPOTHESIS_STORAGE_DIRECTORY ?= $(CURDIR)/.hypothesis
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+
+.PHONY: help install run demo serve test lint typecheck unit browser-deps test-postgres ci lock clean
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(STAMP): requirements/lock.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet "pip==25.3"
+	$(BIN)/pip install --quiet --require-hashes -r requirements/lock.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)  ## Create .venv with the pinned dependencies and govdata itself
+
+run: install  ## Migrate, load the demo region and serve at http://127.0.0.1:8000
+	$(BIN)/govdata demo
+	@echo ""
+	@echo "  govdata: http://127.0.0.1:8000/   demo login: admin / Govdata-Demo-2026"
+	@echo ""
+	$(BIN)/govdata serve
+
+lint: install  ## ruff (lint and format check)
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+typecheck: install  ## mypy --strict on src/
+	$(BIN)/mypy
+
+browser-deps:  ## Install Debian's chromium for the browser tests if it is missing
+	bash scripts/ensure-chromium.sh
+
+unit: install browser-deps  ## The test suite on the embedded SQLite default (browser tests included)
+	$(BIN)/pytest
+
+test: lint typecheck unit  ## Everything a change must pass: lint, types, the whole test suite
+
+test-postgres: install  ## The same suite against the real PostgreSQL (GOVDATA_TEST_DATABASE_URL)
+	GOVDATA_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest --ignore=tests/browser
+
+lock:  ## Re-resolve requirements/lock.txt from pyproject.toml (needs network)
+	$(BIN)/pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes \
+		-o requirements/lock.txt
+
+clean:  ## Remove the virtual environment and local data
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis
