@@ -225,7 +225,7 @@ async def users_page(request: Request) -> Response:
         users = registry.run("user_list", ctx, {})
         orgs = ctx.session.execute(
             select(Organisation.id, Organisation.name, Organisation.path).order_by(
-                Organisation.path
+                Organisation.division_code, Organisation.kind.desc(), Organisation.name
             )
         ).all()
         creatable = [
@@ -280,7 +280,7 @@ async def applications_page(request: Request) -> Response:
         apps = registry.run("application_list", ctx, {})
         orgs = ctx.session.execute(
             select(Organisation.id, Organisation.name, Organisation.path).order_by(
-                Organisation.path
+                Organisation.division_code, Organisation.kind.desc(), Organisation.name
             )
         ).all()
         creatable = [
