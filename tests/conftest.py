@@ -8,16 +8,12 @@ Without it the suite runs on a SQLite file.
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from govdata.actions import ActionRegistry, Context
@@ -30,47 +26,7 @@ from govdata.migrate import upgrade
 from govdata.nodes.services import ensure_self_node
 from govdata.services import Services, build_services
 from govdata.settings import Settings
-
-TEST_DATABASE_ENV = "GOVDATA_TEST_DATABASE_URL"
-
-
-def create_scratch_database(server_url: str) -> str:
-    """A new, empty PostgreSQL database on the given server; returns its URL."""
-    url = make_url(server_url)
-    name = f"govdata_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
-
-
-def drop_scratch_database(database_url: str) -> None:
-    url = make_url(database_url)
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(
-            text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = :name AND pid <> pg_backend_pid()"
-            ),
-            {"name": url.database},
-        )
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{url.database}"'))
-    admin.dispose()
-
-
-def scratch_database_url(tmp_dir: Path) -> Iterator[str]:
-    """A fresh database of the kind this run targets."""
-    server = os.environ.get(TEST_DATABASE_ENV)
-    if not server:
-        yield f"sqlite:///{tmp_dir / 'govdata-test.sqlite3'}"
-        return
-    url = create_scratch_database(server)
-    try:
-        yield url
-    finally:
-        drop_scratch_database(url)
+from tests.databases import scratch_database_url
 
 
 @pytest.fixture(scope="session")
@@ -126,7 +82,7 @@ def operator_context(session: Session, settings: Settings, services: Services) -
 
 @pytest.fixture
 def db(engine: Engine) -> Iterator[Database]:
-    """A database whose every commit is a savepoint of one transaction rolled back after the test."""
+    """A database whose commits are savepoints of one transaction, rolled back after the test."""
     connection = engine.connect()
     transaction = connection.begin()
     try:

@@ -39,7 +39,8 @@ def sign(secret: str, canonical: str) -> str:
 
 
 def signatures_match(expected: str, given: str) -> bool:
-    return hmac.compare_digest(expected.encode("ascii"), given.strip().lower().encode("ascii"))
+    # Headers may carry any Latin-1 text; compare bytes so odd input is simply a mismatch.
+    return hmac.compare_digest(expected.encode("utf-8"), given.strip().lower().encode("utf-8"))
 
 
 @dataclass(frozen=True)

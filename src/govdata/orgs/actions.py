@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from govdata.actions import ActionSet, Context
 from govdata.authz import NODE_ROOT
@@ -18,10 +18,14 @@ from govdata.orgs.schemas import (
     DivisionImportResult,
     DivisionOut,
     DivisionQuery,
+    OptionsQuery,
     OrganisationId,
     OrganisationNode,
+    OrganisationOption,
     OrganisationOut,
+    OrganisationStats,
     RegionCreate,
+    StatsQuery,
     TreeQuery,
 )
 from govdata.orgs.services import apply_edition
@@ -300,3 +304,49 @@ def organisation_tree(ctx: Context, data: TreeQuery) -> list[OrganisationNode]:
         else:
             roots.append(node)
     return roots
+
+
+@actions.register(
+    "organisation_options",
+    OptionsQuery,
+    example={"permission": "accounts:user:create"},
+    summary="Organisations where the caller holds a permission (for choosing a target).",
+)
+def organisation_options(ctx: Context, data: OptionsQuery) -> list[OrganisationOption]:
+    ctx.authorize("orgs:organisation:read")
+    if data.permission not in ctx.policy:
+        raise InvalidInput("未声明的权限", fields={"permission": data.permission})
+    query = select(Organisation).order_by(
+        Organisation.division_code, Organisation.kind.desc(), Organisation.name
+    )
+    return [
+        OrganisationOption(id=org.id, name=org.name, kind=org.kind, division_code=org.division_code)
+        for org in ctx.session.scalars(query)
+        if ctx.can(data.permission, org.ref)
+    ]
+
+
+@actions.register(
+    "organisation_stats",
+    StatsQuery,
+    example={},
+    summary="How many regions and departments this node holds, by level.",
+)
+def organisation_stats(ctx: Context, data: StatsQuery) -> OrganisationStats:
+    ctx.authorize("orgs:organisation:read")
+    rows = ctx.session.execute(
+        select(Organisation.kind, Organisation.level, func.count()).group_by(
+            Organisation.kind, Organisation.level
+        )
+    ).all()
+    by_kind: dict[str, int] = {}
+    by_level: dict[str, int] = {}
+    for kind, level, count in rows:
+        by_kind[kind] = by_kind.get(kind, 0) + count
+        if kind == "region":
+            by_level[level] = count
+    return OrganisationStats(
+        regions=by_kind.get("region", 0),
+        departments=by_kind.get("department", 0),
+        by_level=by_level,
+    )

@@ -92,6 +92,27 @@ class TreeQuery(StrictInput):
     kind: str | None = Field(default=None, pattern="^(region|department)$")
 
 
+class OptionsQuery(StrictInput):
+    permission: str = Field(min_length=3, max_length=100, description="A declared permission")
+
+
+class OrganisationOption(BaseModel):
+    id: str
+    name: str
+    kind: str
+    division_code: str
+
+
+class OrganisationStats(BaseModel):
+    regions: int
+    departments: int
+    by_level: dict[str, int]
+
+
+class StatsQuery(StrictInput):
+    pass
+
+
 class OrganisationOut(BaseModel):
     id: str
     kind: str

@@ -8,7 +8,6 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter
-from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -16,8 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from govdata.accounts.session_actions import LoginOutcome
 from govdata.actions import Context
 from govdata.authz import ANONYMOUS, ASSIGNABLE_ROLES, ROLE_LABELS, OrgRef
-from govdata.errors import InvalidInput
-from govdata.orgs.models import Organisation
+from govdata.errors import Forbidden
 from govdata.portal.rendering import render
 from govdata.web.api import set_session_cookie
 from govdata.web.auth import SESSION_COOKIE, Caller, authenticate, require_csrf, require_signed_in
@@ -67,16 +65,10 @@ async def home(request: Request) -> Response:
     caller = await _caller(request)
 
     def work(ctx: Context) -> dict[str, Any]:
-        node = runtime_of(request).registry.run("node_show", ctx, {})
-        counts = dict(
-            ctx.session.execute(
-                select(Organisation.kind, func.count()).group_by(Organisation.kind)
-            ).all()
-        )
+        registry = runtime_of(request).registry
         return {
-            "node": node,
-            "regions": counts.get("region", 0),
-            "departments": counts.get("department", 0),
+            "node": registry.run("node_show", ctx, {}),
+            "stats": registry.run("organisation_stats", ctx, {}),
         }
 
     data = await _run(request, caller, work)
@@ -112,7 +104,7 @@ async def login_submit(request: Request) -> Response:
     data = {k: v for k, v in form.items() if isinstance(v, str)}
     cookie_token = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not cookie_token or not secrets.compare_digest(cookie_token, data.get("csrf_token", "")):
-        raise InvalidInput("登录表单已过期，请刷新页面后重试", code="csrf_failed")
+        raise Forbidden("登录表单已过期，请刷新页面后重试", code="csrf_failed")
     rt = runtime_of(request)
     outcome: LoginOutcome = await run_in_threadpool(
         rt.run_action,
@@ -223,16 +215,9 @@ async def users_page(request: Request) -> Response:
 
     def work(ctx: Context) -> dict[str, Any]:
         users = registry.run("user_list", ctx, {})
-        orgs = ctx.session.execute(
-            select(Organisation.id, Organisation.name, Organisation.path).order_by(
-                Organisation.division_code, Organisation.kind.desc(), Organisation.name
-            )
-        ).all()
-        creatable = [
-            (o.id, o.name)
-            for o in orgs
-            if ctx.can("accounts:user:create", OrgRef(id=o.id, path=o.path))
-        ]
+        creatable = registry.run(
+            "organisation_options", ctx, {"permission": "accounts:user:create"}
+        )
         return {"users": users, "creatable_orgs": creatable}
 
     data = await _run(request, caller, work)
@@ -278,16 +263,9 @@ async def applications_page(request: Request) -> Response:
 
     def work(ctx: Context) -> dict[str, Any]:
         apps = registry.run("application_list", ctx, {})
-        orgs = ctx.session.execute(
-            select(Organisation.id, Organisation.name, Organisation.path).order_by(
-                Organisation.division_code, Organisation.kind.desc(), Organisation.name
-            )
-        ).all()
-        creatable = [
-            (o.id, o.name)
-            for o in orgs
-            if ctx.can("accounts:application:create", OrgRef(id=o.id, path=o.path))
-        ]
+        creatable = registry.run(
+            "organisation_options", ctx, {"permission": "accounts:application:create"}
+        )
         return {"applications": apps, "creatable_orgs": creatable}
 
     data = await _run(request, caller, work)

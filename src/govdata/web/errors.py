@@ -61,7 +61,12 @@ def install_error_handlers(app: FastAPI) -> None:
             request_id=getattr(request.state, "request_id", None),
             exc_info=exc,
         )
-        return error_response(request.scope, InternalError())
+        response = error_response(request.scope, InternalError())
+        # This handler runs outside the request-id middleware; echo the id here.
+        request_id = getattr(request.state, "request_id", None)
+        if request_id:
+            response.headers["x-request-id"] = str(request_id)
+        return response
 
     app.add_exception_handler(GovdataError, on_govdata_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)

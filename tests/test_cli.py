@@ -1,0 +1,304 @@
+"""Specification of the ``govdata`` command line.
+
+Every test runs the real Typer application in-process against its own data
+directory and SQLite file, so commands see exactly what an operator would.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import structlog
+import typer
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner, Result
+
+from factories import STRONG_PASSWORD
+from govdata.accounts.models import RoleAssignment, User
+from govdata.cli import app
+from govdata.db import make_engine
+from govdata.migrate import head_revision
+from govdata.nodes.keys import KEY_FILE
+from govdata.orgs.models import Organisation
+from govdata.settings import Settings
+
+Invoke = Callable[..., Result]
+
+TOP_LEVEL_COMMANDS = ("serve", "db", "demo", "user", "org", "node", "settings", "actions")
+
+
+def command_paths() -> list[tuple[str, ...]]:
+    """Every command and command group below the root, as argument tuples."""
+    paths: list[tuple[str, ...]] = []
+
+    def walk(command: object, prefix: tuple[str, ...]) -> None:
+        # Typer vendors its own click; groups are recognised by their ``commands``.
+        subcommands: dict[str, object] = getattr(command, "commands", None) or {}
+        for name, sub in sorted(subcommands.items()):
+            paths.append((*prefix, name))
+            walk(sub, (*prefix, name))
+
+    walk(typer.main.get_command(app), ())
+    return paths
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """The commands configure logging for the process; undo that after each test."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    alembic_level = logging.getLogger("alembic").level
+    structlog_config = structlog.get_config()
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    logging.getLogger("alembic").setLevel(alembic_level)
+    structlog.configure(**structlog_config)
+
+
+@pytest.fixture
+def database_file(tmp_path: Path) -> Path:
+    return tmp_path / "x.sqlite3"
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, database_file: Path) -> dict[str, str | None]:
+    env: dict[str, str | None] = {name: None for name in os.environ if name.startswith("GOVDATA_")}
+    env.update(
+        {
+            "GOVDATA_DATA_DIR": str(tmp_path),
+            "GOVDATA_DATABASE_URL": f"sqlite:///{database_file}",
+            "COLUMNS": "200",
+            "NO_COLOR": "1",
+        }
+    )
+    return env
+
+
+@pytest.fixture
+def govdata(cli_env: dict[str, str | None]) -> Invoke:
+    """Runs ``govdata <args>`` in-process with this test's environment."""
+    runner = CliRunner()
+
+    def invoke(*args: str) -> Result:
+        return runner.invoke(app, list(args), env=cli_env, catch_exceptions=False)
+
+    return invoke
+
+
+@pytest.fixture
+def cli_db(database_file: Path) -> Iterator[Session]:
+    """A session reading the database the commands wrote."""
+    engine = make_engine(f"sqlite:///{database_file}")
+    with Session(engine) as reader:
+        yield reader
+    engine.dispose()
+
+
+@pytest.fixture
+def with_demo(govdata: Invoke) -> None:
+    result = govdata("demo")
+    assert result.exit_code == 0, result.output
+
+
+# --- help ---------------------------------------------------------------------------
+
+
+def test_help_lists_every_top_level_command(govdata: Invoke) -> None:
+    result = govdata("--help")
+
+    assert result.exit_code == 0
+    for command in TOP_LEVEL_COMMANDS:
+        assert command in result.output, command
+
+
+def test_running_without_arguments_shows_help(govdata: Invoke) -> None:
+    result = govdata()
+
+    assert "serve" in result.output
+    assert "demo" in result.output
+
+
+def test_every_command_is_known_to_the_help_walker() -> None:
+    top_level = {path[0] for path in command_paths()}
+
+    assert top_level == set(TOP_LEVEL_COMMANDS)
+    assert ("db", "upgrade") in command_paths()
+    assert ("user", "create") in command_paths()
+
+
+@pytest.mark.parametrize("path", command_paths(), ids=" ".join)
+def test_every_command_has_help(govdata: Invoke, path: tuple[str, ...]) -> None:
+    result = govdata(*path, "--help")
+
+    assert result.exit_code == 0, result.output
+    assert "Usage" in result.output
+
+
+# --- db -----------------------------------------------------------------------------
+
+
+def test_db_upgrade_creates_the_database_and_prints_the_revision(
+    govdata: Invoke,
+    database_file: Path,
+) -> None:
+    assert not database_file.exists()
+
+    result = govdata("db", "upgrade")
+
+    assert result.exit_code == 0, result.output
+    assert database_file.is_file()
+    assert str(head_revision()) in result.output
+
+
+def test_db_upgrade_creates_the_node_key(govdata: Invoke, tmp_path: Path) -> None:
+    govdata("db", "upgrade")
+
+    assert (Settings(data_dir=tmp_path).keys_dir / KEY_FILE).is_file()
+
+
+def test_db_upgrade_twice_succeeds(govdata: Invoke) -> None:
+    govdata("db", "upgrade")
+
+    result = govdata("db", "upgrade")
+
+    assert result.exit_code == 0, result.output
+    assert str(head_revision()) in result.output
+
+
+def test_db_current_reports_current_and_head(govdata: Invoke) -> None:
+    govdata("db", "upgrade")
+
+    result = govdata("db", "current")
+
+    assert result.exit_code == 0, result.output
+    assert f"current={head_revision()} head={head_revision()}" in result.output
+
+
+def test_serve_refuses_an_unmigrated_database(govdata: Invoke) -> None:
+    result = govdata("serve")
+
+    assert result.exit_code == 1
+    assert "govdata db upgrade" in result.output
+
+
+# --- demo ---------------------------------------------------------------------------
+
+
+def test_demo_loads_the_116_demo_regions(govdata: Invoke, cli_db: Session) -> None:
+    result = govdata("demo")
+
+    assert result.exit_code == 0, result.output
+    assert "行政区域 116 个" in result.output
+    regions = cli_db.scalar(
+        select(func.count()).select_from(Organisation).where(Organisation.kind == "region")
+    )
+    assert regions == 116
+
+
+def test_demo_lists_the_demo_accounts(govdata: Invoke) -> None:
+    result = govdata("demo")
+
+    for username in ("admin", "reviewer", "provider", "consumer", "auditor"):
+        assert username in result.output
+
+
+def test_demo_is_idempotent(govdata: Invoke, cli_db: Session) -> None:
+    govdata("demo")
+
+    result = govdata("demo")
+
+    assert result.exit_code == 0, result.output
+    assert "新增区划 0 条" in result.output
+    assert "行政区域 0 个" in result.output
+    assert "部门 0 个" in result.output
+    assert "用户 0 个" in result.output
+    regions = cli_db.scalar(
+        select(func.count()).select_from(Organisation).where(Organisation.kind == "region")
+    )
+    assert regions == 116
+
+
+# --- user ---------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("with_demo")
+def test_user_create_creates_an_account_with_the_role(govdata: Invoke, cli_db: Session) -> None:
+    result = govdata(
+        "user", "create", "cli.auditor", "--org", "150000", "--role", "auditor",
+        "--password", STRONG_PASSWORD,
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    assert "cli.auditor" in result.output
+    user = cli_db.scalar(select(User).where(User.username == "cli.auditor"))
+    assert user is not None
+    org = cli_db.get(Organisation, user.organisation_id)
+    assert org is not None
+    assert org.region_code == "150000"
+    roles = cli_db.scalars(select(RoleAssignment.role).where(RoleAssignment.user_id == user.id))
+    assert list(roles) == ["auditor"]
+
+
+@pytest.mark.usefixtures("with_demo")
+def test_user_create_refuses_a_weak_password(govdata: Invoke, cli_db: Session) -> None:
+    result = govdata(
+        "user", "create", "cli.weak", "--org", "150000", "--role", "auditor",
+        "--password", "weak",
+    )  # fmt: skip
+
+    assert result.exit_code == 1
+    assert "weak_password" in result.output
+    assert cli_db.scalar(select(User).where(User.username == "cli.weak")) is None
+
+
+@pytest.mark.usefixtures("with_demo")
+def test_user_create_refuses_an_unknown_organisation(govdata: Invoke) -> None:
+    result = govdata("user", "create", "cli.lost", "--org", "999999", "--password", STRONG_PASSWORD)
+
+    assert result.exit_code == 1
+    assert "not_found" in result.output
+
+
+# --- org, node, settings, actions ---------------------------------------------------
+
+
+@pytest.mark.usefixtures("with_demo")
+def test_org_tree_prints_the_demo_regions(govdata: Invoke) -> None:
+    result = govdata("org", "tree")
+
+    assert result.exit_code == 0, result.output
+    assert "内蒙古自治区" in result.output
+    assert "呼和浩特市" in result.output
+
+
+def test_node_show_prints_the_node_code_and_key_algorithm(govdata: Invoke) -> None:
+    result = govdata("node", "show")
+
+    assert result.exit_code == 0, result.output
+    assert "code: 150000" in result.output
+    assert "key_algorithm: ed25519" in result.output
+    assert "-----BEGIN PUBLIC KEY-----" in result.output
+    assert "PRIVATE KEY" not in result.output
+
+
+def test_settings_lists_every_setting_by_environment_variable(govdata: Invoke) -> None:
+    result = govdata("settings")
+
+    assert result.exit_code == 0, result.output
+    assert "GOVDATA_DATABASE_URL" in result.output
+    for name in Settings.model_fields:
+        assert f"GOVDATA_{name.upper()}" in result.output, name
+
+
+def test_actions_lists_actions_and_permissions(govdata: Invoke) -> None:
+    result = govdata("actions")
+
+    assert result.exit_code == 0, result.output
+    assert "user_create" in result.output
+    assert "orgs:department:create" in result.output
