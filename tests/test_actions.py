@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 from pydantic import BaseModel
-from tests.factories import anonymous
 
 from govdata.actions import ActionRegistry, ActionSet, AuthorizationNotChecked, Context
 from govdata.areas import ACTION_SETS, build_policy
 from govdata.errors import Forbidden, GovdataError, InvalidInput, Unauthenticated
+from tests.factories import anonymous
 
 
 def test_every_action_authorises_before_it_returns(

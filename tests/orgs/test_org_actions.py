@@ -7,13 +7,13 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from tests.factories import anonymous, context_for, fresh_credit_code, make_user, region
 
 from govdata.actions import ActionRegistry, Context
 from govdata.authz import Role
 from govdata.errors import Conflict, Forbidden, InvalidInput, Unauthenticated
 from govdata.events import EventRecord
 from govdata.orgs.models import Division, Organisation
+from tests.factories import anonymous, context_for, fresh_credit_code, make_user, region
 
 
 def count_orgs(session: Session) -> int:
