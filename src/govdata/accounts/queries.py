@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from govdata.accounts.models import ApiKey, Application, RoleAssignment, User
 from govdata.accounts.schemas import ApiKeyOut, ApplicationOut, RoleAssignmentOut, UserOut
+from govdata.accounts.services import assignments_of
 from govdata.actions import Context
 from govdata.authz import ROLE_LABELS, Role
 from govdata.errors import NotFound
@@ -33,27 +34,16 @@ def get_org(ctx: Context, org_id: str) -> Organisation:
     return org
 
 
-def _assignments(
-    ctx: Context, *, user_id: str | None = None, app_id: str | None = None
-) -> list[RoleAssignmentOut]:
-    query = select(RoleAssignment, Organisation.name).join(
-        Organisation, Organisation.id == RoleAssignment.organisation_id
+def assignment_out(assignment: RoleAssignment, org: Organisation) -> RoleAssignmentOut:
+    role = Role(assignment.role)
+    return RoleAssignmentOut(
+        id=assignment.id,
+        role=role,
+        role_label=ROLE_LABELS[role],
+        organisation_id=org.id,
+        organisation_name=org.name,
+        include_subtree=assignment.include_subtree,
     )
-    if user_id is not None:
-        query = query.where(RoleAssignment.user_id == user_id)
-    else:
-        query = query.where(RoleAssignment.application_id == app_id)
-    return [
-        RoleAssignmentOut(
-            id=a.id,
-            role=Role(a.role),
-            role_label=ROLE_LABELS[Role(a.role)],
-            organisation_id=a.organisation_id,
-            organisation_name=org_name,
-            include_subtree=a.include_subtree,
-        )
-        for a, org_name in ctx.session.execute(query.order_by(RoleAssignment.created_at))
-    ]
 
 
 def user_out(ctx: Context, user: User) -> UserOut:
@@ -65,7 +55,7 @@ def user_out(ctx: Context, user: User) -> UserOut:
         organisation_id=user.organisation_id,
         organisation_name=org.name,
         is_active=user.is_active,
-        roles=_assignments(ctx, user_id=user.id),
+        roles=[assignment_out(a, o) for a, o in assignments_of(ctx.session, user_id=user.id)],
         created_at=user.created_at,
     )
 

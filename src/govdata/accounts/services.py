@@ -32,19 +32,26 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _grants(
-    session: Session, *, user_id: str | None, application_id: str | None
-) -> tuple[RoleGrant, ...]:
-    query = select(RoleAssignment, Organisation.path).join(
+def assignments_of(
+    session: Session, *, user_id: str | None = None, application_id: str | None = None
+) -> list[tuple[RoleAssignment, Organisation]]:
+    """The role assignments of one person or one application, with their organisations."""
+    query = select(RoleAssignment, Organisation).join(
         Organisation, Organisation.id == RoleAssignment.organisation_id
     )
     if user_id is not None:
         query = query.where(RoleAssignment.user_id == user_id)
     else:
         query = query.where(RoleAssignment.application_id == application_id)
+    return [(a, org) for a, org in session.execute(query.order_by(RoleAssignment.created_at))]
+
+
+def _grants(
+    session: Session, *, user_id: str | None, application_id: str | None
+) -> tuple[RoleGrant, ...]:
     return tuple(
-        RoleGrant(Role(a.role), a.organisation_id, path, a.include_subtree)
-        for a, path in session.execute(query.order_by(RoleAssignment.created_at))
+        RoleGrant(Role(a.role), a.organisation_id, org.path, a.include_subtree)
+        for a, org in assignments_of(session, user_id=user_id, application_id=application_id)
     )
 
 

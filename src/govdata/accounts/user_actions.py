@@ -7,7 +7,13 @@ from sqlalchemy import select
 from govdata.accounts.events import PasswordChanged, RoleGranted, RoleRevoked, UserCreated
 from govdata.accounts.models import RoleAssignment, User
 from govdata.accounts.passwords import hash_password, password_problems, verify_password
-from govdata.accounts.queries import get_application, get_org, get_user, user_out
+from govdata.accounts.queries import (
+    assignment_out,
+    get_application,
+    get_org,
+    get_user,
+    user_out,
+)
 from govdata.accounts.schemas import (
     AssignmentId,
     PasswordChange,
@@ -19,7 +25,7 @@ from govdata.accounts.schemas import (
     UserQuery,
 )
 from govdata.actions import ActionSet, Context
-from govdata.authz import ASSIGNABLE_ROLES, ROLE_LABELS, Role
+from govdata.authz import ASSIGNABLE_ROLES, ROLE_LABELS
 from govdata.db import new_id
 from govdata.errors import Conflict, InvalidInput, NotFound
 from govdata.events import record_event
@@ -188,15 +194,7 @@ def role_grant(ctx: Context, data: RoleGrantInput) -> RoleAssignmentOut:
     else:
         get_application(ctx, data.application_id or "")
     assignment = _grant(ctx, data)
-    org = get_org(ctx, assignment.organisation_id)
-    return RoleAssignmentOut(
-        id=assignment.id,
-        role=Role(assignment.role),
-        role_label=ROLE_LABELS[Role(assignment.role)],
-        organisation_id=org.id,
-        organisation_name=org.name,
-        include_subtree=assignment.include_subtree,
-    )
+    return assignment_out(assignment, get_org(ctx, assignment.organisation_id))
 
 
 @actions.register(

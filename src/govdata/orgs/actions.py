@@ -184,9 +184,16 @@ def region_create(ctx: Context, data: RegionCreate) -> OrganisationOut:
         level=division.level,
         division_code=code,
         region_code=code,
-        parent_id=parent.id if parent else None,
         path="",
     )
+    return _add_organisation(ctx, org, parent)
+
+
+def _add_organisation(
+    ctx: Context, org: Organisation, parent: Organisation | None
+) -> OrganisationOut:
+    """Place a new organisation under its parent and record the event."""
+    org.parent_id = parent.id if parent else None
     org.path = f"{parent.path if parent else '/'}{org.id}/"
     ctx.session.add(org)
     ctx.session.flush()
@@ -196,8 +203,8 @@ def region_create(ctx: Context, data: RegionCreate) -> OrganisationOut:
             subject_id=org.id,
             kind=org.kind,
             org_name=org.name,
-            division_code=code,
-            credit_code=None,
+            division_code=org.division_code,
+            credit_code=org.credit_code,
             parent_id=org.parent_id,
         ),
     )
@@ -243,24 +250,9 @@ def department_create(ctx: Context, data: DepartmentCreate) -> OrganisationOut:
         level=parent.level,
         division_code=parent.division_code,
         credit_code=data.credit_code,
-        parent_id=parent.id,
         path="",
     )
-    org.path = f"{parent.path}{org.id}/"
-    ctx.session.add(org)
-    ctx.session.flush()
-    record_event(
-        ctx,
-        OrganisationCreated(
-            subject_id=org.id,
-            kind=org.kind,
-            org_name=org.name,
-            division_code=org.division_code,
-            credit_code=org.credit_code,
-            parent_id=org.parent_id,
-        ),
-    )
-    return organisation_out(org)
+    return _add_organisation(ctx, org, parent)
 
 
 @actions.register(
