@@ -14,7 +14,7 @@ from starlette.staticfiles import StaticFiles
 
 from govdata import __version__
 from govdata.areas import build_policy, build_registry
-from govdata.db import Database
+from govdata.db import READ_ONLY, Database
 from govdata.portal.views import router as portal_router
 from govdata.services import build_services
 from govdata.settings import Settings
@@ -65,7 +65,7 @@ async def healthz(request: Request) -> Response:
 
     def probe() -> bool:
         try:
-            with rt.db.engine.connect() as connection:
+            with rt.db.engine.connect().execution_options(**READ_ONLY) as connection:
                 connection.execute(text("SELECT 1"))
         except Exception:  # noqa: BLE001  (any failure means unhealthy; reported, not raised)
             return False

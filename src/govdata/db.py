@@ -76,10 +76,16 @@ def _configure_sqlite(engine: Engine) -> None:
 
     # IMMEDIATE takes the write lock up front: SQLite has one writer, and a
     # deferred transaction that reads and then writes fails with "database is
-    # locked" instead of waiting when another writer got there first.
+    # locked" instead of waiting when another writer got there first. Probes
+    # that only read ask for a deferred BEGIN (see READ_ONLY).
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+# Execution options for a connection that will only read (no SQLite write lock).
+READ_ONLY = {"sqlite_begin": "DEFERRED"}
 
 
 def make_engine(url: str) -> Engine:
