@@ -18,7 +18,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner, Result
 
-from factories import STRONG_PASSWORD
 from govdata.accounts.models import RoleAssignment, User
 from govdata.cli import app
 from govdata.db import make_engine
@@ -26,6 +25,7 @@ from govdata.migrate import head_revision
 from govdata.nodes.keys import KEY_FILE
 from govdata.orgs.models import Organisation
 from govdata.settings import Settings
+from tests.factories import STRONG_PASSWORD
 
 Invoke = Callable[..., Result]
 
@@ -302,3 +302,52 @@ def test_actions_lists_actions_and_permissions(govdata: Invoke) -> None:
     assert result.exit_code == 0, result.output
     assert "user_create" in result.output
     assert "orgs:department:create" in result.output
+
+
+def test_db_current_refuses_a_database_that_does_not_exist(
+    govdata: Invoke, database_file: Path
+) -> None:
+    result = govdata("db", "current")
+
+    assert result.exit_code == 1
+    assert "govdata db upgrade" in result.output
+    assert not database_file.exists()
+
+
+def test_a_node_whose_key_file_is_gone_is_refused_without_a_traceback(
+    govdata: Invoke, tmp_path: Path
+) -> None:
+    assert govdata("db", "upgrade").exit_code == 0
+    (tmp_path / "keys" / KEY_FILE).unlink()
+
+    result = govdata("node", "show")
+
+    assert result.exit_code == 1
+    assert "节点签名密钥文件缺失" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("role", ["public", "member"])
+def test_user_create_offers_only_assignable_roles(govdata: Invoke, role: str) -> None:
+    result = govdata(
+        "user",
+        "create",
+        "cli.role",
+        "--org",
+        "150000",
+        "--role",
+        role,
+        "--password",
+        STRONG_PASSWORD,
+    )
+
+    assert result.exit_code == 2
+    assert "Invalid value" in result.output
+
+
+@pytest.mark.usefixtures("with_demo")
+def test_error_messages_with_brackets_are_printed_whole(govdata: Invoke) -> None:
+    result = govdata("user", "create", "X", "--org", "150000", "--password", STRONG_PASSWORD)
+
+    assert result.exit_code == 1
+    assert "[a-z][a-z0-9_.\\-]{2,63}" in result.output

@@ -23,12 +23,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import govdata.errors
-from factories import fresh_credit_code, login, region
 from govdata.app import create_app
 from govdata.db import Database
 from govdata.errors import GovdataError
 from govdata.orgs.models import Organisation
 from govdata.settings import Settings
+from tests.factories import fresh_credit_code, login, region
 
 SNAKE_CASE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 JSON_ACCEPT = {"Accept": "application/json"}

@@ -13,12 +13,12 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from factories import fresh_credit_code, login, region
 from govdata import __version__
 from govdata.demo import DEMO_PASSWORD
 from govdata.orgs.models import Organisation
 from govdata.portal.views import LOGIN_CSRF_COOKIE
 from govdata.web.auth import SESSION_COOKIE
+from tests.factories import fresh_credit_code, login, region
 
 HTML_ACCEPT = {"Accept": "text/html,application/xhtml+xml"}
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "options", "head", "trace"}

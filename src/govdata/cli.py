@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
-from sqlalchemy import or_, select
+from sqlalchemy.engine import make_url
 
 from govdata.actions import Context
 from govdata.areas import build_policy, build_registry
-from govdata.authz import ASSIGNABLE_ROLES, Role, system_actor
+from govdata.authz import Role, system_actor
 from govdata.db import Database
 from govdata.errors import GovdataError
 from govdata.log import configure_logging
@@ -33,6 +36,17 @@ app.add_typer(user_app, name="user")
 app.add_typer(org_app, name="org")
 app.add_typer(node_app, name="node")
 
+
+class AssignableRole(StrEnum):
+    """The roles that can be granted (public and member are implicit)."""
+
+    PLATFORM_ADMIN = Role.PLATFORM_ADMIN.value
+    AUTHORITY_REVIEWER = Role.AUTHORITY_REVIEWER.value
+    PROVIDER_OFFICER = Role.PROVIDER_OFFICER.value
+    CONSUMER_OFFICER = Role.CONSUMER_OFFICER.value
+    AUDITOR = Role.AUDITOR.value
+
+
 console = Console()
 err_console = Console(stderr=True)
 
@@ -46,14 +60,24 @@ def _settings() -> Settings:
 def _prepare(settings: Settings) -> Database:
     """Create the data directory, migrate the schema and register the node."""
     from govdata.migrate import upgrade
-    from govdata.nodes.services import ensure_self_node
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database.from_url(settings.effective_database_url)
     upgrade(db.engine)
-    with db.transaction() as session:
-        ensure_self_node(session, settings)
+    _check_node(settings, db)
     return db
+
+
+def _check_node(settings: Settings, db: Database) -> None:
+    """Register the node on first start; refuse cleanly when its keys do not match."""
+    from govdata.nodes.services import NodeIdentityError, ensure_self_node
+
+    try:
+        with db.transaction() as session:
+            ensure_self_node(session, settings)
+    except NodeIdentityError as error:
+        err_console.print(f"[red]节点身份校验失败[/red] {escape(str(error))}")
+        raise typer.Exit(code=1) from None
 
 
 def _as_operator(settings: Settings, db: Database, work: Any) -> Any:
@@ -71,9 +95,11 @@ def _as_operator(settings: Settings, db: Database, work: Any) -> Any:
 
 
 def _fail(error: GovdataError) -> None:
-    err_console.print(f"[red]错误[/red] {error.message} [dim]({error.error_code})[/dim]")
+    err_console.print(
+        f"[red]错误[/red] {escape(error.message)} [dim]({escape(error.error_code)})[/dim]"
+    )
     for field, problem in error.fields.items():
-        err_console.print(f"  {field}: {problem}")
+        err_console.print(f"  {escape(field)}: {escape(problem)}")
     raise typer.Exit(code=1)
 
 
@@ -93,13 +119,20 @@ def db_current() -> None:
     from govdata.migrate import current_revision, head_revision
 
     settings = _settings()
+    _require_database(settings)
     db = Database.from_url(settings.effective_database_url)
     console.print(f"current={current_revision(db.engine)} head={head_revision()}")
 
 
-def _redacted(url: str) -> str:
-    from sqlalchemy.engine import make_url
+def _require_database(settings: Settings) -> None:
+    """An embedded database that does not exist yet is not created by a read."""
+    url = make_url(settings.effective_database_url)
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
+        err_console.print(f"数据库不存在：{escape(url.database)}，请先运行 govdata db upgrade")
+        raise typer.Exit(code=1)
 
+
+def _redacted(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
@@ -138,14 +171,12 @@ def serve(
     from govdata.migrate import current_revision, head_revision
 
     settings = _settings()
+    _require_database(settings)
     db = Database.from_url(settings.effective_database_url)
     if current_revision(db.engine) != head_revision():
         err_console.print("[red]数据库结构不是最新版本[/red]，请先运行 govdata db upgrade")
         raise typer.Exit(code=1)
-    from govdata.nodes.services import ensure_self_node
-
-    with db.transaction() as session:
-        ensure_self_node(session, settings)
+    _check_node(settings, db)
     bind_host = host or settings.host
     bind_port = port or settings.port
     console.print(f"govdata 正在运行：http://{bind_host}:{bind_port}/")
@@ -165,7 +196,7 @@ def user_create(
     org: Annotated[str, typer.Option(help="Organisation: id, credit code or division code.")],
     display_name: Annotated[str, typer.Option(help="Name shown in the portal.")] = "",
     role: Annotated[
-        list[Role] | None, typer.Option(help="Role to grant at --org (repeatable).")
+        list[AssignableRole] | None, typer.Option(help="Role to grant at --org (repeatable).")
     ] = None,
     subtree: Annotated[bool, typer.Option(help="Roles cover the organisation's subtree.")] = False,
     password: Annotated[
@@ -180,26 +211,11 @@ def user_create(
     ] = "",
 ) -> None:
     """Create a person's account (as the local operator)."""
-    from govdata.orgs.models import Organisation
-
     settings = _settings()
     db = _prepare(settings)
 
     def work(ctx: Context, run: Any) -> Any:
-        found = ctx.session.scalar(
-            select(Organisation).where(
-                or_(
-                    Organisation.id == org,
-                    Organisation.credit_code == org.upper(),
-                    Organisation.region_code == org,
-                )
-            )
-        )
-        if found is None:
-            raise GovdataError(f"找不到组织机构“{org}”", code="not_found")
-        for r in role or []:
-            if r not in ASSIGNABLE_ROLES:
-                raise GovdataError(f"角色 {r.value} 不能授予", code="invalid_input")
+        found = run("organisation_find", {"key": org})
         return run(
             "user_create",
             {

@@ -8,6 +8,7 @@ external key store without touching stored rows it cannot read.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -36,6 +37,14 @@ class SecretBox:
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(AESGCM.generate_key(bit_length=256))
         return cls(path.read_bytes())
+
+    @staticmethod
+    def fingerprint_in(keys_dir: Path) -> str | None:
+        """SHA-256 of the master key file, or None if there is none (reads only)."""
+        path = keys_dir / MASTER_KEY_FILE
+        if not path.exists():
+            return None
+        return hashlib.sha256(path.read_bytes()).hexdigest()
 
     def seal(self, plaintext: bytes, associated: bytes = b"") -> bytes:
         nonce = os.urandom(12)

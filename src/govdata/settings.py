@@ -2,7 +2,7 @@
 
 Values come from ``GOVDATA_*`` environment variables (or a ``.env`` file in the
 working directory); each field's description is what ``govdata settings``
-prints and what the README's configuration table is generated from.
+prints.
 """
 
 from __future__ import annotations
@@ -53,8 +53,9 @@ class Settings(BaseSettings):
     parent_node_code: str | None = Field(
         default=None, description="Code of the upper node this node cascades to."
     )
-    parent_node_url: str | None = Field(
-        default=None, description="Base URL of the upper node (federation)."
+    public_url: str | None = Field(
+        default=None,
+        description="Address other nodes and users reach this node at (https://...).",
     )
     host: str = Field(default="127.0.0.1", description="Address `govdata serve` binds.")
     port: int = Field(default=8000, description="Port `govdata serve` binds.")

@@ -26,7 +26,8 @@ from govdata.nodes.keys import (
     verify_signature,
 )
 from govdata.nodes.models import Node
-from govdata.nodes.services import ensure_self_node
+from govdata.nodes.services import NodeIdentityError, ensure_self_node
+from govdata.secretbox import MASTER_KEY_FILE
 from govdata.settings import NodeLevel, Settings
 from tests.databases import scratch_database_url
 
@@ -246,7 +247,7 @@ def test_start_is_refused_when_the_key_file_was_replaced(
     replacement = load_or_create_node_key(settings.keys_dir)
     assert replacement.fingerprint != registered.key_fingerprint
 
-    with pytest.raises(RuntimeError, match="does not match"):
+    with pytest.raises(NodeIdentityError, match="签名密钥与本节点登记的公钥不一致"):
         register(database, settings)
 
     [node] = self_nodes(database)
@@ -256,7 +257,7 @@ def test_start_is_refused_when_the_key_file_was_replaced(
 def test_start_is_refused_when_the_node_code_changed(database: Database, tmp_path: Path) -> None:
     register(database, node_settings(tmp_path))
 
-    with pytest.raises(RuntimeError, match="150000"):
+    with pytest.raises(NodeIdentityError, match="150000"):
         register(database, node_settings(tmp_path, node_code="150100"))
 
     [node] = self_nodes(database)
@@ -274,3 +275,48 @@ def test_refused_start_changes_nothing(database: Database, tmp_path: Path) -> No
 
     [node] = self_nodes(database)
     assert node.name == "内蒙古自治区政务大数据平台"
+
+
+def test_a_missing_key_file_is_refused_and_no_new_key_is_written(
+    database: Database, tmp_path: Path
+) -> None:
+    settings = node_settings(tmp_path)
+    register(database, settings)
+    (settings.keys_dir / KEY_FILE).unlink()
+
+    with pytest.raises(NodeIdentityError, match="签名密钥文件缺失"):
+        register(database, settings)
+
+    assert not (settings.keys_dir / KEY_FILE).exists()
+
+
+def test_a_missing_master_key_is_refused_and_not_regenerated(
+    database: Database, tmp_path: Path
+) -> None:
+    settings = node_settings(tmp_path)
+    register(database, settings)
+    (settings.keys_dir / MASTER_KEY_FILE).unlink()
+
+    with pytest.raises(NodeIdentityError, match="主密钥文件缺失"):
+        register(database, settings)
+
+    assert not (settings.keys_dir / MASTER_KEY_FILE).exists()
+
+
+def test_a_swapped_master_key_is_refused(database: Database, tmp_path: Path) -> None:
+    settings = node_settings(tmp_path)
+    register(database, settings)
+    (settings.keys_dir / MASTER_KEY_FILE).write_bytes(bytes(32))
+
+    with pytest.raises(NodeIdentityError, match="不是本节点登记的主密钥"):
+        register(database, settings)
+
+
+def test_the_public_url_setting_is_recorded_as_the_nodes_address(
+    database: Database, tmp_path: Path
+) -> None:
+    register(database, node_settings(tmp_path))
+    register(database, node_settings(tmp_path, public_url="https://data.nmg.example"))
+
+    [node] = self_nodes(database)
+    assert node.base_url == "https://data.nmg.example"

@@ -117,16 +117,18 @@ def authenticate_signed_request(
     api_key = session.get(ApiKey, key_id)
     if api_key is None:
         raise Unauthenticated("API密钥不存在", code="api_key_unknown")
+    secret = secretbox.open(api_key.secret_ciphertext, key_id.encode("ascii")).decode("utf-8")
+    expected = sign(
+        secret,
+        canonical_string(method, path, query, timestamp=timestamp, nonce=nonce, body=body),
+    )
+    if not signatures_match(expected, signature):
+        raise Unauthenticated("请求签名不正确", code="signature_invalid")
+    # Only a caller who holds the secret learns that the key was revoked.
     if api_key.revoked_at is not None or (
         api_key.expires_at is not None and api_key.expires_at <= now
     ):
         raise Unauthenticated("API密钥已吊销或过期", code="api_key_revoked")
-    secret = secretbox.open(api_key.secret_ciphertext, key_id.encode("ascii")).decode("utf-8")
-    expected = sign(
-        secret, canonical_string(method, path, query, timestamp=timestamp, nonce=nonce, body=body)
-    )
-    if not signatures_match(expected, signature):
-        raise Unauthenticated("请求签名不正确", code="signature_invalid")
     app = session.get(Application, api_key.application_id)
     if app is None or not app.is_active:
         raise Unauthenticated("应用已停用", code="api_key_revoked")

@@ -68,14 +68,23 @@ def verify_signature(public_key_pem: str, algorithm: str, message: bytes, signat
     return True
 
 
+def load_node_key(keys_dir: Path) -> NodeKey | None:
+    """The node key, or None when the key file does not exist."""
+    path = keys_dir / KEY_FILE
+    if not path.exists():
+        return None
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise TypeError(f"{path} does not hold an Ed25519 private key")
+    return NodeKey(ED25519, key)
+
+
 def load_or_create_node_key(keys_dir: Path) -> NodeKey:
     """Read the node key, generating it (once) if the file does not exist."""
+    existing = load_node_key(keys_dir)
+    if existing is not None:
+        return existing
     path = keys_dir / KEY_FILE
-    if path.exists():
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        if not isinstance(key, Ed25519PrivateKey):
-            raise ValueError(f"{path} does not hold an Ed25519 private key")
-        return NodeKey(ED25519, key)
     keys_dir.mkdir(parents=True, exist_ok=True)
     keys_dir.chmod(0o700)
     key = Ed25519PrivateKey.generate()

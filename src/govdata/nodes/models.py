@@ -27,4 +27,6 @@ class Node(Base):
     key_algorithm: Mapped[str] = mapped_column(String(20))
     public_key_pem: Mapped[str] = mapped_column(Text)
     key_fingerprint: Mapped[str] = mapped_column(String(64))
+    # Only for this node: detects a lost or swapped master key at start-up.
+    master_key_fingerprint: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -20,6 +20,7 @@ from govdata.orgs.schemas import (
     DivisionQuery,
     OptionsQuery,
     OrganisationId,
+    OrganisationKey,
     OrganisationNode,
     OrganisationOption,
     OrganisationOut,
@@ -342,3 +343,25 @@ def organisation_stats(ctx: Context, data: StatsQuery) -> OrganisationStats:
         departments=by_kind.get("department", 0),
         by_level=by_level,
     )
+
+
+@actions.register(
+    "organisation_find",
+    OrganisationKey,
+    example={"key": "150000"},
+    summary="One organisation by id, unified social credit code or division code.",
+)
+def organisation_find(ctx: Context, data: OrganisationKey) -> OrganisationOut:
+    ctx.authorize("orgs:organisation:read")
+    org = ctx.session.scalar(
+        select(Organisation).where(
+            or_(
+                Organisation.id == data.key,
+                Organisation.credit_code == data.key.upper(),
+                Organisation.region_code == data.key,
+            )
+        )
+    )
+    if org is None:
+        raise NotFound(f"找不到组织机构“{data.key}”", fields={"key": data.key})
+    return organisation_out(org)

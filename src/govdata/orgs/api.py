@@ -6,6 +6,7 @@ ROUTES = (
     ("GET", "/organisations", "organisation_tree", 200),
     ("GET", "/organisations/{id}", "organisation_show", 200),
     ("GET", "/organisation-stats", "organisation_stats", 200),
+    ("GET", "/organisation-lookup/{key}", "organisation_find", 200),
     ("GET", "/organisation-options", "organisation_options", 200),
     ("POST", "/regions", "region_create", 201),
     ("POST", "/departments", "department_create", 201),

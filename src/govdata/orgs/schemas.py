@@ -87,6 +87,12 @@ class OrganisationId(StrictInput):
     id: str = Field(min_length=1, max_length=36)
 
 
+class OrganisationKey(StrictInput):
+    key: str = Field(
+        min_length=1, max_length=36, description="Id, unified social credit code or division code"
+    )
+
+
 class TreeQuery(StrictInput):
     root_id: str | None = None
     kind: str | None = Field(default=None, pattern="^(region|department)$")

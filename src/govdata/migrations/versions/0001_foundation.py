@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-21 13:03:34.259128
+Create Date: 2026-11-21 13:17:15.272272
 """
 
 from collections.abc import Sequence
@@ -75,6 +75,7 @@ def upgrade() -> None:
         sa.Column("key_algorithm", sa.String(length=20), nullable=False),
         sa.Column("public_key_pem", sa.Text(), nullable=False),
         sa.Column("key_fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("master_key_fingerprint", sa.String(length=64), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("code", name=op.f("pk_nodes")),
     )
