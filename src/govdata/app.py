@@ -15,7 +15,9 @@ from starlette.staticfiles import StaticFiles
 from govdata import __version__
 from govdata.areas import build_policy, build_registry
 from govdata.db import READ_ONLY, Database
-from govdata.portal.views import router as portal_router
+from govdata.portal import applications as application_pages
+from govdata.portal import people as people_pages
+from govdata.portal import views as public_pages
 from govdata.services import build_services
 from govdata.settings import Settings
 from govdata.web.api import build_api_router
@@ -48,7 +50,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.runtime = runtime
     install_error_handlers(app)
     app.include_router(build_api_router(registry))
-    app.include_router(portal_router)
+    for pages in (public_pages, people_pages, application_pages):
+        app.include_router(pages.router)
     app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
     app.add_api_route("/metrics", metrics_endpoint, methods=["GET"], include_in_schema=False)
     static_dir = resources.files("govdata").joinpath("static")

@@ -82,5 +82,6 @@ def application_out(ctx: Context, app: Application) -> ApplicationOut:
             )
             for k in keys
         ],
+        roles=[assignment_out(a, o) for a, o in assignments_of(ctx.session, application_id=app.id)],
         created_at=app.created_at,
     )

@@ -120,6 +120,7 @@ class ApplicationOut(BaseModel):
     description: str
     is_active: bool
     keys: list[ApiKeyOut]
+    roles: list[RoleAssignmentOut]
     created_at: datetime
 
 

@@ -1,11 +1,9 @@
-"""Portal pages: thin adapters that call actions and render templates."""
+"""Portal pages for everyone: home, login and logout, the organisation tree."""
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
@@ -14,11 +12,12 @@ from starlette.responses import RedirectResponse, Response
 
 from govdata.accounts.session_actions import LoginOutcome
 from govdata.actions import Context
-from govdata.authz import ANONYMOUS, ASSIGNABLE_ROLES, ROLE_LABELS, OrgRef
+from govdata.authz import ANONYMOUS, OrgRef
 from govdata.errors import Forbidden
+from govdata.portal.common import current_caller, page_chrome, read_form, run_unit
 from govdata.portal.rendering import render
 from govdata.web.api import set_session_cookie
-from govdata.web.auth import SESSION_COOKIE, Caller, authenticate, require_csrf, require_signed_in
+from govdata.web.auth import SESSION_COOKIE, Caller, require_signed_in
 from govdata.web.runtime import request_id_of, runtime_of
 
 LOGIN_CSRF_COOKIE = "govdata_login_csrf"
@@ -26,43 +25,9 @@ LOGIN_CSRF_COOKIE = "govdata_login_csrf"
 router = APIRouter(include_in_schema=False)
 
 
-async def _caller(request: Request) -> Caller:
-    caller = await authenticate(request, b"")
-    if caller.actor.is_authenticated:
-        request.state.portal_user = caller.actor.name
-    return caller
-
-
-async def _run(request: Request, caller: Caller, work: Callable[[Context], Any]) -> Any:
-    rt = runtime_of(request)
-    return await run_in_threadpool(rt.unit_of_work, caller.actor, request_id_of(request), work)
-
-
-async def _form(request: Request, caller: Caller) -> dict[str, str]:
-    form = await request.form()
-    data = {k: v for k, v in form.items() if isinstance(v, str)}
-    require_csrf(request, caller, data.pop("csrf_token", None))
-    return data
-
-
-def _page(request: Request, caller: Caller, title: str, active: str) -> dict[str, Any]:
-    rt = runtime_of(request)
-    return {
-        "title": title,
-        "active": active,
-        "node_name": rt.settings.node_name,
-        "user": caller.actor.name if caller.actor.is_authenticated else None,
-        "csrf_token": caller.csrf_token,
-    }
-
-
-def _login_redirect(request: Request) -> RedirectResponse:
-    return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
-
-
 @router.get("/")
 async def home(request: Request) -> Response:
-    caller = await _caller(request)
+    caller = await current_caller(request)
 
     def work(ctx: Context) -> dict[str, Any]:
         registry = runtime_of(request).registry
@@ -71,18 +36,20 @@ async def home(request: Request) -> Response:
             "stats": registry.run("organisation_stats", ctx, {}),
         }
 
-    data = await _run(request, caller, work)
-    return render("portal/home.html", {"page": _page(request, caller, "首页", "home"), **data})
+    data = await run_unit(request, caller, work)
+    return render(
+        "portal/home.html", {"page": page_chrome(request, caller, "首页", "home"), **data}
+    )
 
 
 @router.get("/login")
 async def login_form(request: Request) -> Response:
-    caller = await _caller(request)
+    caller = await current_caller(request)
     token = secrets.token_urlsafe(24)
     response = render(
         "portal/login.html",
         {
-            "page": _page(request, caller, "登录", "login"),
+            "page": page_chrome(request, caller, "登录", "login"),
             "login_csrf": token,
             "next": _safe_next(request.query_params.get("next")),
             "error": None,
@@ -118,7 +85,7 @@ async def login_submit(request: Request) -> Response:
         response = render(
             "portal/login.html",
             {
-                "page": _page(request, Caller(ANONYMOUS), "登录", "login"),
+                "page": page_chrome(request, Caller(ANONYMOUS), "登录", "login"),
                 "login_csrf": token,
                 "next": _safe_next(data.get("next")),
                 "error": outcome.refusal_message,
@@ -139,11 +106,11 @@ async def login_submit(request: Request) -> Response:
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
-    caller = await _caller(request)
-    await _form(request, caller)
+    caller = await current_caller(request)
+    await read_form(request, caller)
     if caller.session_token:
         token = caller.session_token
-        await _run(
+        await run_unit(
             request,
             caller,
             lambda ctx: runtime_of(request).registry.run("session_logout", ctx, {"token": token}),
@@ -155,18 +122,18 @@ async def logout(request: Request) -> Response:
 
 @router.get("/orgs")
 async def org_tree(request: Request) -> Response:
-    caller = await _caller(request)
-    tree = await _run(
+    caller = await current_caller(request)
+    tree = await run_unit(
         request, caller, lambda ctx: runtime_of(request).registry.run("organisation_tree", ctx, {})
     )
     return render(
-        "portal/orgs.html", {"page": _page(request, caller, "组织机构", "orgs"), "tree": tree}
+        "portal/orgs.html", {"page": page_chrome(request, caller, "组织机构", "orgs"), "tree": tree}
     )
 
 
 @router.get("/orgs/{org_id}")
 async def org_detail(request: Request, org_id: str) -> Response:
-    caller = await _caller(request)
+    caller = await current_caller(request)
     registry = runtime_of(request).registry
 
     def work(ctx: Context) -> dict[str, Any]:
@@ -182,134 +149,26 @@ async def org_detail(request: Request, org_id: str) -> Response:
         )
         return {"org": org, "children": children, "can_add_department": can_add, "users": users}
 
-    data = await _run(request, caller, work)
+    data = await run_unit(request, caller, work)
     return render(
-        "portal/org_detail.html", {"page": _page(request, caller, data["org"].name, "orgs"), **data}
+        "portal/org_detail.html",
+        {"page": page_chrome(request, caller, data["org"].name, "orgs"), **data},
     )
 
 
 @router.post("/orgs/{org_id}/departments")
 async def department_submit(request: Request, org_id: str) -> Response:
-    caller = await _caller(request)
+    caller = await current_caller(request)
     require_signed_in(caller)
-    data = await _form(request, caller)
+    data = await read_form(request, caller)
     payload = {
         "name": data.get("name", ""),
         "credit_code": data.get("credit_code", ""),
         "parent_id": org_id,
     }
-    created = await _run(
+    created = await run_unit(
         request,
         caller,
         lambda ctx: runtime_of(request).registry.run("department_create", ctx, payload),
     )
     return RedirectResponse(f"/orgs/{created.id}", status_code=303)
-
-
-@router.get("/users")
-async def users_page(request: Request) -> Response:
-    caller = await _caller(request)
-    if not caller.actor.is_authenticated:
-        return _login_redirect(request)
-    registry = runtime_of(request).registry
-
-    def work(ctx: Context) -> dict[str, Any]:
-        users = registry.run("user_list", ctx, {})
-        creatable = registry.run(
-            "organisation_options", ctx, {"permission": "accounts:user:create"}
-        )
-        return {"users": users, "creatable_orgs": creatable}
-
-    data = await _run(request, caller, work)
-    roles = [(r.value, ROLE_LABELS[r]) for r in sorted(ASSIGNABLE_ROLES)]
-    return render(
-        "portal/users.html",
-        {"page": _page(request, caller, "用户", "users"), "roles": roles, **data},
-    )
-
-
-@router.post("/users")
-async def user_submit(request: Request) -> Response:
-    caller = await _caller(request)
-    require_signed_in(caller)
-    data = await _form(request, caller)
-    payload: dict[str, Any] = {
-        "username": data.get("username", ""),
-        "display_name": data.get("display_name", ""),
-        "organisation_id": data.get("organisation_id", ""),
-        "password": data.get("password", ""),
-        "roles": [],
-    }
-    if data.get("role"):
-        payload["roles"] = [
-            {
-                "role": data["role"],
-                "organisation_id": payload["organisation_id"],
-                "include_subtree": data.get("include_subtree") == "on",
-            }
-        ]
-    await _run(
-        request, caller, lambda ctx: runtime_of(request).registry.run("user_create", ctx, payload)
-    )
-    return RedirectResponse("/users", status_code=303)
-
-
-@router.get("/applications")
-async def applications_page(request: Request) -> Response:
-    caller = await _caller(request)
-    if not caller.actor.is_authenticated:
-        return _login_redirect(request)
-    registry = runtime_of(request).registry
-
-    def work(ctx: Context) -> dict[str, Any]:
-        apps = registry.run("application_list", ctx, {})
-        creatable = registry.run(
-            "organisation_options", ctx, {"permission": "accounts:application:create"}
-        )
-        return {"applications": apps, "creatable_orgs": creatable}
-
-    data = await _run(request, caller, work)
-    return render(
-        "portal/applications.html",
-        {"page": _page(request, caller, "应用与密钥", "applications"), "issued": None, **data},
-    )
-
-
-@router.post("/applications")
-async def application_submit(request: Request) -> Response:
-    caller = await _caller(request)
-    require_signed_in(caller)
-    data = await _form(request, caller)
-    payload = {
-        "name": data.get("name", ""),
-        "organisation_id": data.get("organisation_id", ""),
-        "description": data.get("description", ""),
-    }
-    await _run(
-        request,
-        caller,
-        lambda ctx: runtime_of(request).registry.run("application_create", ctx, payload),
-    )
-    return RedirectResponse("/applications", status_code=303)
-
-
-@router.post("/applications/{app_id}/keys")
-async def api_key_submit(request: Request, app_id: str) -> Response:
-    caller = await _caller(request)
-    require_signed_in(caller)
-    await _form(request, caller)
-    registry = runtime_of(request).registry
-
-    def work(ctx: Context) -> dict[str, Any]:
-        issued = registry.run("api_key_create", ctx, {"application_id": app_id})
-        return {
-            "issued": issued,
-            "applications": registry.run("application_list", ctx, {}),
-            "creatable_orgs": [],
-        }
-
-    data = await _run(request, caller, work)
-    return render(
-        "portal/applications.html",
-        {"page": _page(request, caller, "应用与密钥", "applications"), **data},
-    )

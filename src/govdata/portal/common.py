@@ -1,0 +1,64 @@
+"""What every portal page shares: the caller, the unit of work, forms, page chrome."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse
+
+from govdata.actions import Context
+from govdata.authz import ASSIGNABLE_ROLES, ROLE_LABELS
+from govdata.web.auth import Caller, authenticate, require_csrf
+from govdata.web.runtime import request_id_of, runtime_of
+
+# The roles a form may offer (public and member are implicit).
+ASSIGNABLE_ROLE_CHOICES = [(role.value, ROLE_LABELS[role]) for role in sorted(ASSIGNABLE_ROLES)]
+
+# Navigation entries shown to callers who hold the permission somewhere.
+NAVIGATION = (
+    ("users", "/users", "用户", "accounts:user:read"),
+    ("applications", "/applications", "应用与密钥", "accounts:application:read"),
+)
+
+
+async def current_caller(request: Request) -> Caller:
+    caller = await authenticate(request, b"")
+    if caller.actor.is_authenticated:
+        request.state.portal_user = caller.actor.name
+    return caller
+
+
+async def run_unit(request: Request, caller: Caller, work: Callable[[Context], Any]) -> Any:
+    rt = runtime_of(request)
+    return await run_in_threadpool(rt.unit_of_work, caller.actor, request_id_of(request), work)
+
+
+async def read_form(request: Request, caller: Caller) -> dict[str, str]:
+    form = await request.form()
+    data = {k: v for k, v in form.items() if isinstance(v, str)}
+    require_csrf(request, caller, data.pop("csrf_token", None))
+    return data
+
+
+def page_chrome(request: Request, caller: Caller, title: str, active: str) -> dict[str, Any]:
+    rt = runtime_of(request)
+    return {
+        "title": title,
+        "active": active,
+        "node_name": rt.settings.node_name,
+        "user": caller.actor.name if caller.actor.is_authenticated else None,
+        "csrf_token": caller.csrf_token,
+        "navigation": [
+            {"key": key, "href": href, "label": label}
+            for key, href, label, permission in NAVIGATION
+            if rt.policy.holds_anywhere(caller.actor, permission)
+        ],
+    }
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)

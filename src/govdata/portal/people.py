@@ -1,0 +1,113 @@
+"""Portal pages about people: the user list, creating users, one's own account."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from govdata.actions import Context
+from govdata.portal.common import (
+    ASSIGNABLE_ROLE_CHOICES,
+    current_caller,
+    login_redirect,
+    page_chrome,
+    read_form,
+    run_unit,
+)
+from govdata.portal.rendering import render
+from govdata.web.auth import require_signed_in
+from govdata.web.runtime import runtime_of
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/users")
+async def users_page(request: Request) -> Response:
+    caller = await current_caller(request)
+    if not caller.actor.is_authenticated:
+        return login_redirect(request)
+    registry = runtime_of(request).registry
+
+    def work(ctx: Context) -> dict[str, Any]:
+        users = registry.run("user_list", ctx, {})
+        creatable = registry.run(
+            "organisation_options", ctx, {"permission": "accounts:user:create"}
+        )
+        return {"users": users, "creatable_orgs": creatable}
+
+    data = await run_unit(request, caller, work)
+    return render(
+        "portal/users.html",
+        {
+            "page": page_chrome(request, caller, "用户", "users"),
+            "roles": ASSIGNABLE_ROLE_CHOICES,
+            **data,
+        },
+    )
+
+
+@router.post("/users")
+async def user_submit(request: Request) -> Response:
+    caller = await current_caller(request)
+    require_signed_in(caller)
+    data = await read_form(request, caller)
+    payload: dict[str, Any] = {
+        "username": data.get("username", ""),
+        "display_name": data.get("display_name", ""),
+        "organisation_id": data.get("organisation_id", ""),
+        "password": data.get("password", ""),
+        "roles": [],
+    }
+    if data.get("role"):
+        payload["roles"] = [
+            {
+                "role": data["role"],
+                "organisation_id": payload["organisation_id"],
+                "include_subtree": data.get("include_subtree") == "on",
+            }
+        ]
+    await run_unit(
+        request, caller, lambda ctx: runtime_of(request).registry.run("user_create", ctx, payload)
+    )
+    return RedirectResponse("/users", status_code=303)
+
+
+@router.get("/account")
+async def account_page(request: Request) -> Response:
+    caller = await current_caller(request)
+    if not caller.actor.is_authenticated or caller.actor.id is None:
+        return login_redirect(request)
+    user_id = caller.actor.id
+    me = await run_unit(
+        request,
+        caller,
+        lambda ctx: runtime_of(request).registry.run("user_show", ctx, {"id": user_id}),
+    )
+    return render(
+        "portal/account.html",
+        {
+            "page": page_chrome(request, caller, "我的账号", "account"),
+            "me": me,
+            "changed": request.query_params.get("changed") == "1",
+        },
+    )
+
+
+@router.post("/account/password")
+async def password_submit(request: Request) -> Response:
+    caller = await current_caller(request)
+    require_signed_in(caller)
+    data = await read_form(request, caller)
+    payload = {
+        "current_password": data.get("current_password", ""),
+        "new_password": data.get("new_password", ""),
+    }
+    await run_unit(
+        request,
+        caller,
+        lambda ctx: runtime_of(request).registry.run("password_change", ctx, payload),
+    )
+    return RedirectResponse("/account?changed=1", status_code=303)

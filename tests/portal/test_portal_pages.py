@@ -1,0 +1,119 @@
+"""Portal pages for signed-in people: navigation by role, own account, applications."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from govdata.accounts.models import ApiKey, RoleAssignment, User
+from govdata.accounts.passwords import verify_password
+from govdata.demo import DEMO_PASSWORD
+from tests.factories import department, login
+
+HTML = {"Accept": "text/html"}
+
+
+@pytest.mark.parametrize(
+    ("username", "sees_users", "sees_applications"),
+    [
+        ("admin", True, True),
+        ("auditor", True, True),
+        ("provider", False, True),
+        ("reviewer", False, False),
+    ],
+)
+def test_the_navigation_offers_only_pages_the_role_may_open(
+    client: TestClient, username: str, sees_users: bool, sees_applications: bool
+) -> None:
+    login(client, username)
+    page = client.get("/", headers=HTML).text
+    assert ('href="/users"' in page) is sees_users
+    assert ('href="/applications"' in page) is sees_applications
+
+
+def test_a_person_sees_their_own_account_and_roles(client: TestClient) -> None:
+    login(client, "provider")
+    page = client.get("/account", headers=HTML)
+    assert page.status_code == 200
+    assert "内蒙古自治区市场监督管理局" in page.text
+    assert "数据提供部门专员" in page.text
+
+
+def test_a_person_changes_their_password_in_the_portal(
+    client: TestClient, session: Session
+) -> None:
+    csrf = login(client, "consumer")
+    response = client.post(
+        "/account/password",
+        data={
+            "csrf_token": csrf,
+            "current_password": DEMO_PASSWORD,
+            "new_password": "Another-Passw0rd!",
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/account?changed=1"
+    user = session.scalar(select(User).where(User.username == "consumer"))
+    assert user is not None
+    session.refresh(user)
+    assert verify_password(user.password_hash, "Another-Passw0rd!")
+
+
+def test_a_weak_new_password_is_refused_with_the_reasons(client: TestClient) -> None:
+    csrf = login(client, "consumer")
+    response = client.post(
+        "/account/password",
+        data={"csrf_token": csrf, "current_password": DEMO_PASSWORD, "new_password": "short"},
+        headers=HTML,
+    )
+    assert response.status_code == 422
+    assert "密码至少10位" in response.text
+
+
+def test_an_admin_grants_an_application_a_role_and_revokes_its_key_in_the_portal(
+    client: TestClient, session: Session
+) -> None:
+    csrf = login(client, "admin")
+    bureau = department(session, "内蒙古自治区公安厅")
+    app = client.post(
+        "/api/v1/applications",
+        json={"name": "人口核验系统", "organisation_id": bureau.id},
+        headers={"X-CSRF-Token": csrf},
+    ).json()
+    issued = client.post(f"/applications/{app['id']}/keys", data={"csrf_token": csrf}, headers=HTML)
+    assert issued.status_code == 200
+    assert "密钥只显示这一次" in issued.text
+    key = session.scalar(select(ApiKey).where(ApiKey.application_id == app["id"]))
+    assert key is not None
+
+    granted = client.post(
+        f"/applications/{app['id']}/roles",
+        data={"csrf_token": csrf, "role": "consumer_officer", "organisation_id": bureau.id},
+        follow_redirects=False,
+    )
+    assert granted.status_code == 303
+    assert session.scalar(select(RoleAssignment).where(RoleAssignment.application_id == app["id"]))
+
+    revoked = client.post(
+        f"/api-keys/{key.key_id}/revoke", data={"csrf_token": csrf}, follow_redirects=False
+    )
+    assert revoked.status_code == 303
+    session.refresh(key)
+    assert key.revoked_at is not None
+    page = client.get("/applications", headers=HTML).text
+    assert "已吊销" in page
+    assert "数据使用部门专员" in page
+
+
+def test_portal_forms_without_the_session_csrf_token_are_refused(client: TestClient) -> None:
+    login(client, "admin")
+    response = client.post(
+        "/account/password",
+        data={"current_password": DEMO_PASSWORD, "new_password": "Another-Passw0rd!"},
+        headers=HTML,
+    )
+    assert response.status_code == 403
+    assert "csrf_failed" in response.text
