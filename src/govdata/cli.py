@@ -185,6 +185,7 @@ def serve(
         host=bind_host,
         port=bind_port,
         log_config=None,
+        access_log=False,  # govdata.access logs every request with its request id
         proxy_headers=True,
     )
 

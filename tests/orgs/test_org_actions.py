@@ -250,3 +250,17 @@ def test_an_edition_cannot_be_imported_twice(registry: ActionRegistry, operator:
     registry.run("division_import", operator, {"edition": "once", "rows": rows})
     with pytest.raises(Conflict):
         registry.run("division_import", operator, {"edition": "once", "rows": rows})
+
+
+def test_only_the_node_operator_applies_division_editions(
+    registry: ActionRegistry, operator: Context
+) -> None:
+    top = region(operator.session, "150000")
+    admin = make_user(registry, operator, "edition_admin", top, Role.PLATFORM_ADMIN, subtree=True)
+    rows = [
+        {"code": "150000", "name": "内蒙古自治区", "level": "province", "parent_code": "100000"}
+    ]
+    with pytest.raises(Forbidden):
+        registry.run(
+            "division_import", context_for(operator, admin), {"edition": "x", "rows": rows}
+        )

@@ -1,4 +1,4 @@
-"""JSON API routes of the accounts area (login and logout live in web/session_api.py)."""
+"""JSON API routes of the accounts area (login and logout are in web/api.py: they set cookies)."""
 
 ROUTES = (
     ("GET", "/users", "user_list", 200),

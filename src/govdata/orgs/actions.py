@@ -106,7 +106,7 @@ def division_list(ctx: Context, data: DivisionQuery) -> list[DivisionOut]:
     summary="Apply an edition of the division table, keeping every earlier version.",
 )
 def division_import(ctx: Context, data: DivisionImport) -> DivisionImportResult:
-    ctx.authorize("orgs:division:import")
+    ctx.authorize("orgs:division:import", NODE_ROOT)
     if ctx.session.get(DivisionEdition, data.edition) is not None:
         raise Conflict(f"区划版本“{data.edition}”已经导入", code="division_edition_exists")
     codes = {row.code for row in data.rows}

@@ -10,9 +10,12 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from govdata.errors import PayloadTooLarge
+from govdata.log import get_logger
 from govdata.web.errors import error_response
 
 REQUEST_ID_HEADER = b"x-request-id"
+
+access_log = get_logger("govdata.access")
 
 
 class _BodyTooLargeError(Exception):
@@ -115,5 +118,15 @@ class Metrics:
         finally:
             route: Any = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
+            elapsed = time.perf_counter() - started
             self.requests.labels(scope["method"], template, str(status)).inc()
-            self.latency.labels(scope["method"], template).observe(time.perf_counter() - started)
+            self.latency.labels(scope["method"], template).observe(elapsed)
+            access_log.info(
+                "request",
+                method=scope["method"],
+                path=scope["path"],
+                route=template,
+                status=status,
+                ms=round(elapsed * 1000, 1),
+                request_id=scope.get("state", {}).get("request_id"),
+            )
