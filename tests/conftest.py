@@ -47,7 +47,8 @@ def settings(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Set
 
 
 @pytest.fixture(scope="session")
-def services(settings: Settings) -> Services:
+def services(settings: Settings, engine: Engine) -> Services:
+    """The node's backends; they exist once the node is registered (engine)."""
     return build_services(settings)
 
 
@@ -57,14 +58,15 @@ def registry() -> ActionRegistry:
 
 
 @pytest.fixture(scope="session")
-def engine(settings: Settings, services: Services, registry: ActionRegistry) -> Iterator[Engine]:
+def engine(settings: Settings, registry: ActionRegistry) -> Iterator[Engine]:
     """The migrated database with the node registered and the demo region loaded, committed."""
     engine = make_engine(settings.effective_database_url)
     upgrade(engine)
     database = Database(engine)
     with database.transaction() as session:
         ensure_self_node(session, settings)
-        ctx = operator_context(session, settings, services)
+    with database.transaction() as session:
+        ctx = operator_context(session, settings, build_services(settings))
         load_demo(ctx, lambda name, data: registry.run(name, ctx, data))
     yield engine
     engine.dispose()

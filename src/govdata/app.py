@@ -56,7 +56,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.add_api_route("/metrics", metrics_endpoint, methods=["GET"], include_in_schema=False)
     static_dir = resources.files("govdata").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")
-    # Outermost first: ids for every response, metrics for every request, limits last.
+    # The middleware added last runs first: RequestId wraps Metrics wraps
+    # BodySizeLimit, so every response (a refused body too) is counted and has an id.
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
     app.add_middleware(Metrics, registry=metrics)
     app.add_middleware(RequestId)

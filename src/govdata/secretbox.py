@@ -26,17 +26,25 @@ class SecretBox:
 
     @classmethod
     def from_keys_dir(cls, keys_dir: Path) -> SecretBox:
+        """Open the node's master key; it is never created here (see create_in)."""
         path = keys_dir / MASTER_KEY_FILE
         if not path.exists():
-            keys_dir.mkdir(parents=True, exist_ok=True)
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:
-                pass  # another process created it first
-            else:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(AESGCM.generate_key(bit_length=256))
+            raise FileNotFoundError(
+                f"master key {path} is missing: register the node with `govdata db upgrade` "
+                "or restore the keys directory from backup"
+            )
         return cls(path.read_bytes())
+
+    @staticmethod
+    def create_in(keys_dir: Path) -> None:
+        """Write a new master key unless one exists (first registration of a node)."""
+        keys_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(keys_dir / MASTER_KEY_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return  # another process created it first
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(AESGCM.generate_key(bit_length=256))
 
     @staticmethod
     def fingerprint_in(keys_dir: Path) -> str | None:

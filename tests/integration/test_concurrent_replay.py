@@ -45,10 +45,10 @@ def committed(tmp_path: Path) -> Iterator[tuple[Database, Settings]]:
 
 def issue_key(database: Database, settings: Settings) -> tuple[str, str]:
     registry = build_registry()
-    services = build_services(settings)
     with database.transaction() as session:
         ensure_self_node(session, settings)
-        ctx = operator_context(session, settings, services)
+    with database.transaction() as session:
+        ctx = operator_context(session, settings, build_services(settings))
         load_demo(ctx, lambda name, data: registry.run(name, ctx, data))
         bureau = department(session, "内蒙古自治区公安厅")
         app = registry.run(

@@ -6,7 +6,8 @@ A request carries four headers:
 * ``X-Govdata-Timestamp``: Unix seconds; refused when further than the
   configured skew from the server clock;
 * ``X-Govdata-Nonce``: 16 to 64 characters, never reused with the same key;
-* ``X-Govdata-Signature``: lowercase hex HMAC-SHA256 of the canonical string.
+* ``X-Govdata-Signature``: hex HMAC-SHA256 of the canonical string (sent in
+  lowercase; compared without regard to case).
 
 The canonical string is the lines ``METHOD``, ``PATH``, ``QUERY`` (as sent),
 ``TIMESTAMP``, ``NONCE`` and the hex SHA-256 of the body, joined by ``\\n``.

@@ -57,9 +57,9 @@ def ensure_self_node(session: Session, settings: Settings) -> Node:
 
 def _register(session: Session, settings: Settings) -> Node:
     key = load_or_create_node_key(settings.keys_dir)
-    SecretBox.from_keys_dir(settings.keys_dir)  # creates the master key if needed
+    SecretBox.create_in(settings.keys_dir)
     master = SecretBox.fingerprint_in(settings.keys_dir)
-    if master is None:  # pragma: no cover  (from_keys_dir just wrote it)
+    if master is None:  # pragma: no cover  (create_in just wrote it)
         raise NodeIdentityError("无法创建主密钥")
     node = Node(
         code=settings.node_code,

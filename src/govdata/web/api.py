@@ -37,6 +37,7 @@ def build_api_router(registry: ActionRegistry) -> APIRouter:
         tags=["accounts"],
         summary="Log in with username and password; sets the session cookie.",
         operation_id="session_login",
+        status_code=201,
     )
     router.add_api_route(
         "/session",
