@@ -117,3 +117,41 @@ def test_portal_forms_without_the_session_csrf_token_are_refused(client: TestCli
     )
     assert response.status_code == 403
     assert "csrf_failed" in response.text
+
+
+def test_an_auditor_sees_applications_but_no_buttons_to_manage_them(
+    client: TestClient, session: Session
+) -> None:
+    csrf = login(client, "admin")
+    bureau = department(session, "内蒙古自治区公安厅")
+    client.post(
+        "/api/v1/applications",
+        json={"name": "审计可见的应用", "organisation_id": bureau.id},
+        headers={"X-CSRF-Token": csrf},
+    )
+    client.cookies.clear()
+    login(client, "auditor")
+    page = client.get("/applications", headers=HTML).text
+    assert "审计可见的应用" in page
+    assert "签发密钥" not in page
+    assert "停用" not in page
+
+
+def test_an_admin_withdraws_a_role_in_the_portal(client: TestClient, session: Session) -> None:
+    csrf = login(client, "admin")
+    provider = session.scalar(select(User).where(User.username == "provider"))
+    assert provider is not None
+    assignment = session.scalar(select(RoleAssignment).where(RoleAssignment.user_id == provider.id))
+    assert assignment is not None
+    assignment_id = assignment.id
+    assert f"/role-assignments/{assignment_id}/revoke" in client.get("/users", headers=HTML).text
+
+    response = client.post(
+        f"/role-assignments/{assignment_id}/revoke",
+        data={"csrf_token": csrf, "next": "/\\evil.example"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/users"
+    session.expire_all()
+    assert session.get(RoleAssignment, assignment_id) is None

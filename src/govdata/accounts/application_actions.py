@@ -7,10 +7,16 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from govdata.accounts.events import ApiKeyIssuedEvent, ApiKeyRevokedEvent, ApplicationRegistered
+from govdata.accounts.events import (
+    ApiKeyIssuedEvent,
+    ApiKeyRevokedEvent,
+    ApplicationActivityChanged,
+    ApplicationRegistered,
+)
 from govdata.accounts.models import ApiKey, Application
 from govdata.accounts.queries import application_out, get_application, get_org
 from govdata.accounts.schemas import (
+    ActiveState,
     ApiKeyCreate,
     ApiKeyIssued,
     ApiKeyRevoke,
@@ -144,3 +150,19 @@ def api_key_revoke(ctx: Context, data: ApiKeyRevoke) -> dict[str, str]:
         key.revoked_at = utcnow()
         record_event(ctx, ApiKeyRevokedEvent(subject_id=key.key_id, application_id=app.id))
     return {"key_id": key.key_id, "status": "revoked"}
+
+
+@actions.register(
+    "application_set_active",
+    ActiveState,
+    example={"id": "00000000-0000-0000-0000-000000000000", "active": False},
+    summary="Stop an application's keys from working, or let them work again.",
+)
+def application_set_active(ctx: Context, data: ActiveState) -> ApplicationOut:
+    ctx.authorize_somewhere("accounts:application:manage_keys")
+    app = get_application(ctx, data.id)
+    ctx.authorize("accounts:application:manage_keys", get_org(ctx, app.organisation_id).ref)
+    if app.is_active != data.active:
+        app.is_active = data.active
+        record_event(ctx, ApplicationActivityChanged(subject_id=app.id, active=data.active))
+    return application_out(ctx, app)

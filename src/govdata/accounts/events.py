@@ -37,6 +37,16 @@ class LoginFailed(DomainEvent):
     reason: str
 
 
+class UserActivityChanged(DomainEvent):
+    name: ClassVar[str] = "accounts:user:activity_changed"
+    active: bool
+
+
+class ApplicationActivityChanged(DomainEvent):
+    name: ClassVar[str] = "accounts:application:activity_changed"
+    active: bool
+
+
 class PasswordChanged(DomainEvent):
     name: ClassVar[str] = "accounts:password:changed"
 

@@ -8,6 +8,7 @@ PERMISSIONS = (
     permission("accounts:password:change", [Role.MEMBER], "修改本人密码", scoped=False),
     permission("accounts:user:create", [Role.PLATFORM_ADMIN], "创建用户"),
     permission("accounts:user:read", [Role.PLATFORM_ADMIN, Role.AUDITOR], "查看用户"),
+    permission("accounts:user:manage", [Role.PLATFORM_ADMIN], "停用或启用用户"),
     permission("accounts:role:grant", [Role.PLATFORM_ADMIN], "授予或撤销角色"),
     permission(
         "accounts:application:create",

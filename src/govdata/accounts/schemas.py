@@ -33,6 +33,11 @@ class UserId(StrictInput):
     id: str = Field(min_length=1, max_length=36)
 
 
+class ActiveState(StrictInput):
+    id: str = Field(min_length=1, max_length=36)
+    active: bool
+
+
 class UserQuery(StrictInput):
     organisation_id: str | None = None
 

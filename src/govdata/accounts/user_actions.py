@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
-from govdata.accounts.events import PasswordChanged, RoleGranted, RoleRevoked, UserCreated
-from govdata.accounts.models import RoleAssignment, User
+from govdata.accounts.events import (
+    PasswordChanged,
+    RoleGranted,
+    RoleRevoked,
+    UserActivityChanged,
+    UserCreated,
+)
+from govdata.accounts.models import LoginSession, RoleAssignment, User
 from govdata.accounts.passwords import hash_password, password_problems, verify_password
 from govdata.accounts.queries import (
     assignment_out,
@@ -15,6 +21,7 @@ from govdata.accounts.queries import (
     user_out,
 )
 from govdata.accounts.schemas import (
+    ActiveState,
     AssignmentId,
     PasswordChange,
     RoleAssignmentOut,
@@ -245,3 +252,23 @@ def password_change(ctx: Context, data: PasswordChange) -> dict[str, str]:
     user.password_hash = hash_password(data.new_password.get_secret_value())
     record_event(ctx, PasswordChanged(subject_id=user.id))
     return {"status": "changed"}
+
+
+@actions.register(
+    "user_set_active",
+    ActiveState,
+    example={"id": "00000000-0000-0000-0000-000000000000", "active": False},
+    summary="Disable an account (ending its sessions) or enable it again.",
+)
+def user_set_active(ctx: Context, data: ActiveState) -> UserOut:
+    ctx.authorize_somewhere("accounts:user:manage")
+    user = get_user(ctx, data.id)
+    ctx.authorize("accounts:user:manage", get_org(ctx, user.organisation_id).ref)
+    if not data.active and ctx.actor.kind == "user" and ctx.actor.id == user.id:
+        raise InvalidInput("不能停用自己的账号", code="cannot_disable_self")
+    if user.is_active != data.active:
+        user.is_active = data.active
+        if not data.active:
+            ctx.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+        record_event(ctx, UserActivityChanged(subject_id=user.id, active=data.active))
+    return user_out(ctx, user)

@@ -8,38 +8,44 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from govdata.actions import Context
+from govdata.actions import ActionRegistry, Context
 from govdata.portal.common import (
     ASSIGNABLE_ROLE_CHOICES,
     current_caller,
     login_redirect,
+    option_ids,
     page_chrome,
     read_form,
+    run_action,
     run_unit,
 )
 from govdata.portal.rendering import render
-from govdata.web.auth import require_signed_in
+from govdata.web.auth import Caller, require_signed_in
 from govdata.web.runtime import runtime_of
 
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/applications")
-async def applications_page(request: Request) -> Response:
-    caller = await current_caller(request)
-    if not caller.actor.is_authenticated:
-        return login_redirect(request)
-    registry = runtime_of(request).registry
-
-    def work(ctx: Context) -> dict[str, Any]:
-        apps = registry.run("application_list", ctx, {})
-        creatable = registry.run(
-            "organisation_options", ctx, {"permission": "accounts:application:create"}
+def _page_data(ctx: Context, registry: ActionRegistry) -> dict[str, Any]:
+    """Everything the applications page shows, decided by the caller's permissions."""
+    options = {
+        key: registry.run("organisation_options", ctx, {"permission": permission})
+        for key, permission in (
+            ("creatable_orgs", "accounts:application:create"),
+            ("grantable_orgs", "accounts:role:grant"),
+            ("key_orgs", "accounts:application:manage_keys"),
         )
-        grantable = registry.run("organisation_options", ctx, {"permission": "accounts:role:grant"})
-        return {"applications": apps, "creatable_orgs": creatable, "grantable_orgs": grantable}
+    }
+    return {
+        "applications": registry.run("application_list", ctx, {}),
+        "creatable_orgs": options["creatable_orgs"],
+        "grantable_orgs": options["grantable_orgs"],
+        "grantable_ids": option_ids(options["grantable_orgs"]),
+        "key_org_ids": option_ids(options["key_orgs"]),
+    }
 
-    data = await run_unit(request, caller, work)
+
+def _render(request: Request, caller: Caller, data: dict[str, Any]) -> Response:
     return render(
         "portal/applications.html",
         {
@@ -49,6 +55,16 @@ async def applications_page(request: Request) -> Response:
             **data,
         },
     )
+
+
+@router.get("/applications")
+async def applications_page(request: Request) -> Response:
+    caller = await current_caller(request)
+    if not caller.actor.is_authenticated:
+        return login_redirect(request)
+    registry = runtime_of(request).registry
+    data = await run_unit(request, caller, lambda ctx: _page_data(ctx, registry))
+    return _render(request, caller, data)
 
 
 @router.post("/applications")
@@ -61,16 +77,13 @@ async def application_submit(request: Request) -> Response:
         "organisation_id": data.get("organisation_id", ""),
         "description": data.get("description", ""),
     }
-    await run_unit(
-        request,
-        caller,
-        lambda ctx: runtime_of(request).registry.run("application_create", ctx, payload),
-    )
+    await run_action(request, caller, "application_create", payload)
     return RedirectResponse("/applications", status_code=303)
 
 
 @router.post("/applications/{app_id}/keys")
 async def api_key_submit(request: Request, app_id: str) -> Response:
+    """Issue a key and show its secret once, on the page itself (never in a URL)."""
     caller = await current_caller(request)
     require_signed_in(caller)
     await read_form(request, caller)
@@ -78,22 +91,20 @@ async def api_key_submit(request: Request, app_id: str) -> Response:
 
     def work(ctx: Context) -> dict[str, Any]:
         issued = registry.run("api_key_create", ctx, {"application_id": app_id})
-        return {
-            "issued": issued,
-            "applications": registry.run("application_list", ctx, {}),
-            "creatable_orgs": [],
-            "grantable_orgs": [],
-        }
+        return {**_page_data(ctx, registry), "issued": issued}
 
     data = await run_unit(request, caller, work)
-    return render(
-        "portal/applications.html",
-        {
-            "page": page_chrome(request, caller, "应用与密钥", "applications"),
-            "roles": ASSIGNABLE_ROLE_CHOICES,
-            **data,
-        },
-    )
+    return _render(request, caller, data)
+
+
+@router.post("/applications/{app_id}/status")
+async def application_status_submit(request: Request, app_id: str) -> Response:
+    caller = await current_caller(request)
+    require_signed_in(caller)
+    data = await read_form(request, caller)
+    payload = {"id": app_id, "active": data.get("active") == "1"}
+    await run_action(request, caller, "application_set_active", payload)
+    return RedirectResponse("/applications", status_code=303)
 
 
 @router.post("/applications/{app_id}/roles")
@@ -107,9 +118,7 @@ async def application_role_submit(request: Request, app_id: str) -> Response:
         "organisation_id": data.get("organisation_id", ""),
         "include_subtree": data.get("include_subtree") == "on",
     }
-    await run_unit(
-        request, caller, lambda ctx: runtime_of(request).registry.run("role_grant", ctx, payload)
-    )
+    await run_action(request, caller, "role_grant", payload)
     return RedirectResponse("/applications", status_code=303)
 
 
@@ -118,9 +127,5 @@ async def api_key_revoke_submit(request: Request, key_id: str) -> Response:
     caller = await current_caller(request)
     require_signed_in(caller)
     await read_form(request, caller)
-    await run_unit(
-        request,
-        caller,
-        lambda ctx: runtime_of(request).registry.run("api_key_revoke", ctx, {"key_id": key_id}),
-    )
+    await run_action(request, caller, "api_key_revoke", {"key_id": key_id})
     return RedirectResponse("/applications", status_code=303)

@@ -44,6 +44,25 @@ async def read_form(request: Request, caller: Caller) -> dict[str, str]:
     return data
 
 
+async def run_action(request: Request, caller: Caller, name: str, data: dict[str, Any]) -> Any:
+    """Run one action in its own unit of work."""
+    registry = runtime_of(request).registry
+    return await run_unit(request, caller, lambda ctx: registry.run(name, ctx, data))
+
+
+def option_ids(options: list[Any]) -> set[str]:
+    """The ids of organisation_options results, for per-row decisions in templates."""
+    return {str(option.id) for option in options}
+
+
+def safe_next(value: str | None, default: str = "/") -> str:
+    """A local path to go to after a form, never another site."""
+    # "//host" and "/\host" are read by browsers as another site.
+    if value and value.startswith("/") and not value.startswith(("//", "/\\")):
+        return value
+    return default
+
+
 def page_chrome(request: Request, caller: Caller, title: str, active: str) -> dict[str, Any]:
     rt = runtime_of(request)
     return {

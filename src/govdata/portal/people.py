@@ -13,9 +13,12 @@ from govdata.portal.common import (
     ASSIGNABLE_ROLE_CHOICES,
     current_caller,
     login_redirect,
+    option_ids,
     page_chrome,
     read_form,
+    run_action,
     run_unit,
+    safe_next,
 )
 from govdata.portal.rendering import render
 from govdata.web.auth import require_signed_in
@@ -32,11 +35,15 @@ async def users_page(request: Request) -> Response:
     registry = runtime_of(request).registry
 
     def work(ctx: Context) -> dict[str, Any]:
-        users = registry.run("user_list", ctx, {})
-        creatable = registry.run(
-            "organisation_options", ctx, {"permission": "accounts:user:create"}
-        )
-        return {"users": users, "creatable_orgs": creatable}
+        def allowed(permission: str) -> list[Any]:
+            return list(registry.run("organisation_options", ctx, {"permission": permission}))
+
+        return {
+            "users": registry.run("user_list", ctx, {}),
+            "creatable_orgs": allowed("accounts:user:create"),
+            "manageable_ids": option_ids(allowed("accounts:user:manage")),
+            "grantable_ids": option_ids(allowed("accounts:role:grant")),
+        }
 
     data = await run_unit(request, caller, work)
     return render(
@@ -69,10 +76,27 @@ async def user_submit(request: Request) -> Response:
                 "include_subtree": data.get("include_subtree") == "on",
             }
         ]
-    await run_unit(
-        request, caller, lambda ctx: runtime_of(request).registry.run("user_create", ctx, payload)
-    )
+    await run_action(request, caller, "user_create", payload)
     return RedirectResponse("/users", status_code=303)
+
+
+@router.post("/users/{user_id}/status")
+async def user_status_submit(request: Request, user_id: str) -> Response:
+    caller = await current_caller(request)
+    require_signed_in(caller)
+    data = await read_form(request, caller)
+    payload = {"id": user_id, "active": data.get("active") == "1"}
+    await run_action(request, caller, "user_set_active", payload)
+    return RedirectResponse("/users", status_code=303)
+
+
+@router.post("/role-assignments/{assignment_id}/revoke")
+async def role_revoke_submit(request: Request, assignment_id: str) -> Response:
+    caller = await current_caller(request)
+    require_signed_in(caller)
+    data = await read_form(request, caller)
+    await run_action(request, caller, "role_revoke", {"id": assignment_id})
+    return RedirectResponse(safe_next(data.get("next"), "/users"), status_code=303)
 
 
 @router.get("/account")
@@ -81,11 +105,7 @@ async def account_page(request: Request) -> Response:
     if not caller.actor.is_authenticated or caller.actor.id is None:
         return login_redirect(request)
     user_id = caller.actor.id
-    me = await run_unit(
-        request,
-        caller,
-        lambda ctx: runtime_of(request).registry.run("user_show", ctx, {"id": user_id}),
-    )
+    me = await run_action(request, caller, "user_show", {"id": user_id})
     return render(
         "portal/account.html",
         {
@@ -105,9 +125,5 @@ async def password_submit(request: Request) -> Response:
         "current_password": data.get("current_password", ""),
         "new_password": data.get("new_password", ""),
     }
-    await run_unit(
-        request,
-        caller,
-        lambda ctx: runtime_of(request).registry.run("password_change", ctx, payload),
-    )
+    await run_action(request, caller, "password_change", payload)
     return RedirectResponse("/account?changed=1", status_code=303)

@@ -14,7 +14,14 @@ from govdata.accounts.session_actions import LoginOutcome
 from govdata.actions import Context
 from govdata.authz import ANONYMOUS, OrgRef
 from govdata.errors import Forbidden
-from govdata.portal.common import current_caller, page_chrome, read_form, run_unit
+from govdata.portal.common import (
+    current_caller,
+    page_chrome,
+    read_form,
+    run_action,
+    run_unit,
+    safe_next,
+)
 from govdata.portal.rendering import render
 from govdata.web.api import set_session_cookie
 from govdata.web.auth import SESSION_COOKIE, Caller, require_signed_in
@@ -51,18 +58,12 @@ async def login_form(request: Request) -> Response:
         {
             "page": page_chrome(request, caller, "登录", "login"),
             "login_csrf": token,
-            "next": _safe_next(request.query_params.get("next")),
+            "next": safe_next(request.query_params.get("next")),
             "error": None,
         },
     )
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/login")
     return response
-
-
-def _safe_next(value: str | None) -> str:
-    if value and value.startswith("/") and not value.startswith("//"):
-        return value
-    return "/"
 
 
 @router.post("/login")
@@ -87,7 +88,7 @@ async def login_submit(request: Request) -> Response:
             {
                 "page": page_chrome(request, Caller(ANONYMOUS), "登录", "login"),
                 "login_csrf": token,
-                "next": _safe_next(data.get("next")),
+                "next": safe_next(data.get("next")),
                 "error": outcome.refusal_message,
             },
             status_code=401,
@@ -96,7 +97,7 @@ async def login_submit(request: Request) -> Response:
             LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/login"
         )
         return response
-    redirect = RedirectResponse(_safe_next(data.get("next")), status_code=303)
+    redirect = RedirectResponse(safe_next(data.get("next")), status_code=303)
     set_session_cookie(
         redirect, outcome.result.token, rt.settings.session_hours, secure=rt.settings.secure_cookies
     )
@@ -110,11 +111,7 @@ async def logout(request: Request) -> Response:
     await read_form(request, caller)
     if caller.session_token:
         token = caller.session_token
-        await run_unit(
-            request,
-            caller,
-            lambda ctx: runtime_of(request).registry.run("session_logout", ctx, {"token": token}),
-        )
+        await run_action(request, caller, "session_logout", {"token": token})
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -123,9 +120,7 @@ async def logout(request: Request) -> Response:
 @router.get("/orgs")
 async def org_tree(request: Request) -> Response:
     caller = await current_caller(request)
-    tree = await run_unit(
-        request, caller, lambda ctx: runtime_of(request).registry.run("organisation_tree", ctx, {})
-    )
+    tree = await run_action(request, caller, "organisation_tree", {})
     return render(
         "portal/orgs.html", {"page": page_chrome(request, caller, "组织机构", "orgs"), "tree": tree}
     )
@@ -166,9 +161,5 @@ async def department_submit(request: Request, org_id: str) -> Response:
         "credit_code": data.get("credit_code", ""),
         "parent_id": org_id,
     }
-    created = await run_unit(
-        request,
-        caller,
-        lambda ctx: runtime_of(request).registry.run("department_create", ctx, payload),
-    )
+    created = await run_action(request, caller, "department_create", payload)
     return RedirectResponse(f"/orgs/{created.id}", status_code=303)
