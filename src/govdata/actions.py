@@ -17,8 +17,8 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from govdata.authz import Actor, OrgRef, PolicyTable
-from govdata.errors import InvalidInput
+from govdata.authz import ROLE_LABELS, Actor, OrgRef, PolicyTable, Role
+from govdata.errors import Forbidden, InvalidInput
 from govdata.services import Services
 from govdata.settings import Settings
 
@@ -57,9 +57,20 @@ class Context:
         self.checks.append(permission)
         self.policy.check(self.actor, permission, anywhere=True)
 
+    def authorize_delegation(self, role: Role, target: OrgRef, *, subtree: bool) -> None:
+        """Refuse to hand on a role the caller does not hold over the same reach."""
+        self.checks.append("delegation")
+        if not self.policy.may_delegate(self.actor, role, target, subtree=subtree):
+            raise Forbidden(
+                f"不能授出本人不具备的权限：{ROLE_LABELS[role]}"
+                + ("（含下级）" if subtree else ""),
+                code="delegation_refused",
+                fields={"role": role.value},
+            )
+
     def can(self, permission: str, target: OrgRef | None = None) -> bool:
-        """A decision without raising, for filtering lists. Counts as a check."""
-        self.checks.append(permission)
+        """A decision without raising, for filtering lists. It is not an
+        authorisation check: an action must still call an ``authorize*`` method."""
         return self.policy.is_allowed(self.actor, permission, target)
 
     def after_commit(self, callback: Callable[[], None]) -> None:

@@ -90,6 +90,14 @@ class RoleGrant:
             return True
         return self.include_subtree and target.path.startswith(self.organisation_path)
 
+    def covers_subtree(self, target: OrgRef) -> bool:
+        """Whether this grant reaches the target and everything below it."""
+        if self.organisation_id is None:
+            return True
+        return self.include_subtree and (
+            target.id == self.organisation_id or target.path.startswith(self.organisation_path)
+        )
+
 
 # The target of node-wide operations: only a grant over the whole node covers it.
 NODE_ROOT = OrgRef(id="*", path="/")
@@ -167,6 +175,17 @@ class PolicyTable:
         """Whether the actor holds the permission at some organisation at all."""
         perm = self.get(name)
         return any(grant.role in perm.roles for grant in actor.effective_grants())
+
+    def may_delegate(self, actor: Actor, role: Role, target: OrgRef, *, subtree: bool) -> bool:
+        """Whether the actor may hand ``role`` at ``target`` (and below, with ``subtree``)
+        to someone else: only what the actor holds itself, as the role itself or as
+        platform administrator, over at least the same reach. No one can give away
+        more than they have."""
+        return any(
+            grant.role in (role, Role.PLATFORM_ADMIN)
+            and (grant.covers_subtree(target) if subtree else grant.covers(target))
+            for grant in actor.grants
+        )
 
     def check(
         self, actor: Actor, name: str, target: OrgRef | None = None, *, anywhere: bool = False

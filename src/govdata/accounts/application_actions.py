@@ -25,13 +25,22 @@ from govdata.accounts.schemas import (
     ApplicationOut,
     ApplicationQuery,
 )
+from govdata.accounts.services import assignments_of
 from govdata.actions import ActionSet, Context
+from govdata.authz import Role
 from govdata.db import new_id, utcnow
 from govdata.errors import Conflict, NotFound
 from govdata.events import record_event
 from govdata.orgs.models import Organisation
 
 actions = ActionSet("accounts.applications")
+
+
+def _authorize_acting_as(ctx: Context, app: Application) -> None:
+    """A key lets its holder act as the application: whoever issues one (or
+    switches the application back on) must hold every role the application has."""
+    for assignment, org in assignments_of(ctx.session, application_id=app.id):
+        ctx.authorize_delegation(Role(assignment.role), org.ref, subtree=assignment.include_subtree)
 
 
 @actions.register(
@@ -116,6 +125,7 @@ def api_key_create(ctx: Context, data: ApiKeyCreate) -> ApiKeyIssued:
     ctx.authorize_somewhere("accounts:application:manage_keys")
     app = get_application(ctx, data.application_id)
     ctx.authorize("accounts:application:manage_keys", get_org(ctx, app.organisation_id).ref)
+    _authorize_acting_as(ctx, app)
     key_id = "gk_" + secrets.token_hex(12)
     secret = secrets.token_urlsafe(32)
     expires_at = utcnow() + timedelta(days=data.valid_days) if data.valid_days else None
@@ -162,6 +172,8 @@ def application_set_active(ctx: Context, data: ActiveState) -> ApplicationOut:
     ctx.authorize_somewhere("accounts:application:manage_keys")
     app = get_application(ctx, data.id)
     ctx.authorize("accounts:application:manage_keys", get_org(ctx, app.organisation_id).ref)
+    if data.active:
+        _authorize_acting_as(ctx, app)
     if app.is_active != data.active:
         app.is_active = data.active
         record_event(ctx, ApplicationActivityChanged(subject_id=app.id, active=data.active))

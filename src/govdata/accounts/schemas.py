@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from govdata.authz import Role
 
@@ -63,11 +63,17 @@ class UserOut(BaseModel):
 
 
 class RoleGrantInput(StrictInput):
-    user_id: str | None = None
-    application_id: str | None = None
+    user_id: str | None = Field(default=None, max_length=36)
+    application_id: str | None = Field(default=None, max_length=36)
     role: Role
     organisation_id: str = Field(min_length=1, max_length=36)
     include_subtree: bool = False
+
+    @model_validator(mode="after")
+    def _one_grantee(self) -> RoleGrantInput:
+        if (self.user_id is None) == (self.application_id is None):
+            raise ValueError("须且只能指定 user_id 或 application_id 之一")
+        return self
 
 
 class AssignmentId(StrictInput):

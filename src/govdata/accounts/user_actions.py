@@ -32,7 +32,7 @@ from govdata.accounts.schemas import (
     UserQuery,
 )
 from govdata.actions import ActionSet, Context
-from govdata.authz import ASSIGNABLE_ROLES, ROLE_LABELS
+from govdata.authz import ASSIGNABLE_ROLES, ROLE_LABELS, Role
 from govdata.db import new_id
 from govdata.errors import Conflict, InvalidInput, NotFound
 from govdata.events import record_event
@@ -41,12 +41,22 @@ from govdata.orgs.models import Organisation
 actions = ActionSet("accounts")
 
 
+def _grantee_org(ctx: Context, data: RoleGrantInput) -> Organisation:
+    if data.user_id is not None:
+        return get_org(ctx, get_user(ctx, data.user_id).organisation_id)
+    return get_org(ctx, get_application(ctx, data.application_id or "").organisation_id)
+
+
 def _grant(ctx: Context, data: RoleGrantInput) -> RoleAssignment:
+    """Grant a role: the caller must manage roles both where the grantee belongs
+    and where the role applies, and hold the role there over the same reach."""
     ctx.authorize_somewhere("accounts:role:grant")
     org = get_org(ctx, data.organisation_id)
     ctx.authorize("accounts:role:grant", org.ref)
+    ctx.authorize("accounts:role:grant", _grantee_org(ctx, data).ref)
     if data.role not in ASSIGNABLE_ROLES:
         raise InvalidInput(f"角色“{ROLE_LABELS[data.role]}”不能授予", fields={"role": "不可授予"})
+    ctx.authorize_delegation(data.role, org.ref, subtree=data.include_subtree)
     existing = ctx.session.scalar(
         select(RoleAssignment).where(
             RoleAssignment.user_id.is_(None)
@@ -190,16 +200,6 @@ def user_list(ctx: Context, data: UserQuery) -> list[UserOut]:
     summary="Grant a role at an organisation to a person or an application.",
 )
 def role_grant(ctx: Context, data: RoleGrantInput) -> RoleAssignmentOut:
-    if (data.user_id is None) == (data.application_id is None):
-        raise InvalidInput(
-            "须且只能指定 user_id 或 application_id 之一",
-            fields={"user_id": "与 application_id 二选一"},
-        )
-    ctx.authorize_somewhere("accounts:role:grant")
-    if data.user_id is not None:
-        get_user(ctx, data.user_id)
-    else:
-        get_application(ctx, data.application_id or "")
     assignment = _grant(ctx, data)
     return assignment_out(assignment, get_org(ctx, assignment.organisation_id))
 
@@ -215,7 +215,9 @@ def role_revoke(ctx: Context, data: AssignmentId) -> dict[str, str]:
     assignment = ctx.session.get(RoleAssignment, data.id)
     if assignment is None:
         raise NotFound("角色授权不存在", fields={"id": data.id})
-    ctx.authorize("accounts:role:grant", get_org(ctx, assignment.organisation_id).ref)
+    org = get_org(ctx, assignment.organisation_id)
+    ctx.authorize("accounts:role:grant", org.ref)
+    ctx.authorize_delegation(Role(assignment.role), org.ref, subtree=assignment.include_subtree)
     record_event(
         ctx,
         RoleRevoked(
