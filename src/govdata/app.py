@@ -22,7 +22,7 @@ from govdata.services import build_services
 from govdata.settings import Settings
 from govdata.web.api import build_api_router
 from govdata.web.errors import install_error_handlers
-from govdata.web.middleware import BodySizeLimit, Metrics, RequestId
+from govdata.web.middleware import BodySizeLimit, Metrics, RequestId, UnexpectedErrors
 from govdata.web.runtime import Runtime, runtime_of
 
 
@@ -57,8 +57,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     static_dir = resources.files("govdata").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")
     # The middleware added last runs first: RequestId wraps Metrics wraps
-    # BodySizeLimit, so every response (a refused body too) is counted and has an id.
+    # UnexpectedErrors wraps BodySizeLimit, so every response (a refused body,
+    # a 500 too) is counted and carries the request id.
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
+    app.add_middleware(UnexpectedErrors)
     app.add_middleware(Metrics, registry=metrics)
     app.add_middleware(RequestId)
     return app

@@ -74,6 +74,12 @@ class MethodNotAllowed(GovdataError):
     default_message = "不支持该请求方法"
 
 
+class UnsupportedMediaType(GovdataError):
+    status = 415
+    code = "unsupported_media_type"
+    default_message = "不支持的请求体格式"
+
+
 class PayloadTooLarge(GovdataError):
     status = 413
     code = "payload_too_large"
@@ -84,6 +90,12 @@ class RateLimited(GovdataError):
     status = 429
     code = "rate_limited"
     default_message = "请求过于频繁，请稍后再试"
+
+
+class StorageBusy(GovdataError):
+    status = 503
+    code = "storage_busy"
+    default_message = "系统繁忙，请稍后重试"
 
 
 class PeerUnavailable(GovdataError):

@@ -11,11 +11,20 @@ from govdata.settings import Settings
 
 
 def configure_logging(settings: Settings) -> None:
-    renderer: structlog.types.Processor
+    # Tracebacks are printed plainly: never with local variables, which would
+    # put request bodies, passwords and hashes into the log.
+    renderers: list[structlog.types.Processor]
     if settings.log_format == "json":
-        renderer = structlog.processors.JSONRenderer(ensure_ascii=False)
+        renderers = [
+            structlog.processors.dict_tracebacks,
+            structlog.processors.JSONRenderer(ensure_ascii=False),
+        ]
     else:
-        renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        renderers = [
+            structlog.dev.ConsoleRenderer(
+                colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback
+            )
+        ]
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -32,7 +41,7 @@ def configure_logging(settings: Settings) -> None:
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,
-            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *renderers],
         )
     )
     root = logging.getLogger()

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 
 from govdata.authz import Role
+from govdata.schemas import StrictInput
 
 USERNAME_PATTERN = r"^[a-z][a-z0-9_.\-]{2,63}$"
-
-
-class StrictInput(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class RoleSpec(StrictInput):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
+
+from govdata.schemas import StrictInput
 
 
-class NodeQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class NodeQuery(StrictInput):
+    pass
 
 
 class NodeOut(BaseModel):

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from govdata.orgs.codes import CodeError, DivisionLevel, check_credit_code, check_division_code
+from govdata.schemas import StrictInput
 
 
 def _division_code(value: str) -> str:
@@ -26,10 +27,6 @@ def _credit_code(value: str) -> str:
 
 DivisionCode = Annotated[str, AfterValidator(_division_code)]
 CreditCode = Annotated[str, AfterValidator(_credit_code)]
-
-
-class StrictInput(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class DivisionRow(StrictInput):

@@ -52,7 +52,7 @@ def build_api_router(registry: ActionRegistry) -> APIRouter:
 
 async def login(request: Request) -> Response:
     rt = runtime_of(request)
-    data = parse_json_object(await request.body())
+    data = parse_json_object(await request.body(), request.headers.get("content-type"))
     outcome: LoginOutcome = await run_in_threadpool(
         rt.run_action, ANONYMOUS, request_id_of(request), "session_login", data
     )

@@ -19,19 +19,24 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from govdata.actions import ActionRegistry
-from govdata.errors import InvalidInput
+from govdata.errors import InvalidInput, UnsupportedMediaType
 from govdata.web.auth import CSRF_HEADER, authenticate, require_csrf
 from govdata.web.runtime import request_id_of, runtime_of
 
 Source = Literal["query", "body"]
 
 
-def parse_json_object(body: bytes) -> dict[str, Any]:
+def parse_json_object(body: bytes, content_type: str | None) -> dict[str, Any]:
+    """The JSON object a request carries. Only ``application/json`` is read, so
+    that a cross-site form (text/plain) can never pass for an API call."""
     if not body.strip():
         return {}
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        raise UnsupportedMediaType("请求体须为JSON（Content-Type: application/json）")
     try:
         value = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError too
         raise InvalidInput(f"请求体不是合法的JSON：{exc}", code="malformed_json") from None
     if not isinstance(value, dict):
         raise InvalidInput("请求体应为JSON对象", code="malformed_json")
@@ -41,7 +46,7 @@ def parse_json_object(body: bytes) -> dict[str, Any]:
 async def request_data(request: Request, body: bytes, source: Source) -> dict[str, Any]:
     data: dict[str, Any] = {}
     if source == "body":
-        data.update(parse_json_object(body))
+        data.update(parse_json_object(body, request.headers.get("content-type")))
     else:
         for key in request.query_params:
             data[key] = request.query_params[key]

@@ -10,7 +10,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 from starlette.types import Scope
 
-from govdata.errors import GovdataError, InternalError, InvalidInput, MethodNotAllowed, NotFound
+from govdata.errors import GovdataError, InvalidInput, MethodNotAllowed, NotFound
 from govdata.log import get_logger
 from govdata.portal.rendering import render_error_page
 
@@ -54,21 +54,6 @@ def install_error_handlers(app: FastAPI) -> None:
             GovdataError(str(exc.detail), code="http_error", status=exc.status_code),
         )
 
-    async def on_unexpected(request: Request, exc: Exception) -> Response:
-        log.error(
-            "unhandled_error",
-            path=request.url.path,
-            request_id=getattr(request.state, "request_id", None),
-            exc_info=exc,
-        )
-        response = error_response(request.scope, InternalError())
-        # This handler runs outside the request-id middleware; echo the id here.
-        request_id = getattr(request.state, "request_id", None)
-        if request_id:
-            response.headers["x-request-id"] = str(request_id)
-        return response
-
     app.add_exception_handler(GovdataError, on_govdata_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
-    app.add_exception_handler(Exception, on_unexpected)

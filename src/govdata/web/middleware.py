@@ -7,15 +7,17 @@ import uuid
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from sqlalchemy.exc import OperationalError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from govdata.errors import PayloadTooLarge
+from govdata.errors import GovdataError, InternalError, PayloadTooLarge, StorageBusy
 from govdata.log import get_logger
 from govdata.web.errors import error_response
 
 REQUEST_ID_HEADER = b"x-request-id"
 
 access_log = get_logger("govdata.access")
+error_log = get_logger("govdata.errors")
 
 
 class _BodyTooLargeError(Exception):
@@ -56,6 +58,49 @@ class BodySizeLimit:
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = error_response(scope, PayloadTooLarge(f"请求体超过{self.limit}字节上限"))
         await response(scope, receive, send)
+
+
+class UnexpectedErrors:
+    """Turn any exception that escaped the handlers into one logged 500.
+
+    The response says nothing about the cause. A busy embedded database is a
+    503 the caller may retry. The exception is logged once, here, and not
+    passed on to the server, which would log it again with the whole request.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def track(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, track)
+        except Exception as exc:  # noqa: BLE001  (the last line of defence, by design)
+            request_id = scope.get("state", {}).get("request_id")
+            if _is_busy_database(exc):
+                error: GovdataError = StorageBusy()
+                error_log.warning("storage_busy", path=scope["path"], request_id=request_id)
+            else:
+                error = InternalError()
+                error_log.error(
+                    "unhandled_error", path=scope["path"], request_id=request_id, exc_info=exc
+                )
+            if not started:
+                await error_response(scope, error)(scope, receive, send)
+
+
+def _is_busy_database(exc: Exception) -> bool:
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc)
 
 
 class RequestId:
