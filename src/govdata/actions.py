@@ -89,6 +89,11 @@ class ActionSpec:
     input_model: type[BaseModel]
     example: dict[str, Any]
     summary: str
+    read_only: bool = False
+
+
+class ReadOnlyActionWrote(RuntimeError):
+    """An action declared read-only changed the session: a programming error."""
 
 
 class ActionSet:
@@ -105,9 +110,13 @@ class ActionSet:
         *,
         example: dict[str, Any],
         summary: str,
+        read_only: bool = False,
     ) -> Callable[[Callable[[Context, InputT], Any]], Callable[[Context, InputT], Any]]:
+        """Register an action. ``read_only`` actions run in a transaction that
+        does not take the embedded database's write lock, and may not write."""
+
         def decorate(func: Callable[[Context, InputT], Any]) -> Callable[[Context, InputT], Any]:
-            self.specs.append(ActionSpec(name, func, input_model, example, summary))
+            self.specs.append(ActionSpec(name, func, input_model, example, summary, read_only))
             return func
 
         return decorate
@@ -173,4 +182,9 @@ class ActionRegistry:
         result = spec.func(ctx, payload)
         if len(ctx.checks) == checks_before:
             raise AuthorizationNotChecked(f"action {name} returned without authorising")
+        if spec.read_only and (ctx.session.new or ctx.session.dirty or ctx.session.deleted):
+            raise ReadOnlyActionWrote(f"read-only action {name} changed the session")
         return result
+
+    def is_read_only(self, name: str) -> bool:
+        return self.get(name).read_only

@@ -15,8 +15,11 @@ from typing import Any, ClassVar
 
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from govdata.errors import Conflict
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -120,11 +123,18 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """One unit of work: commit when the block succeeds, roll back otherwise."""
+        """One unit of work: commit when the block succeeds, roll back otherwise.
+
+        A unique or foreign key constraint the checks in the actions did not see
+        coming (two identical requests at the same moment) is a Conflict, not a 500.
+        """
         session = self.sessionmaker()
         try:
             yield session
             session.commit()
+        except IntegrityError:
+            session.rollback()
+            raise Conflict("与现有数据冲突（可能有相同的请求同时提交），请刷新后重试") from None
         except BaseException:
             session.rollback()
             raise

@@ -84,6 +84,7 @@ def application_create(ctx: Context, data: ApplicationCreate) -> ApplicationOut:
     ApplicationQuery,
     example={},
     summary="Applications the caller may see, optionally of one organisation's subtree.",
+    read_only=True,
 )
 def application_list(ctx: Context, data: ApplicationQuery) -> list[ApplicationOut]:
     query = select(Application).order_by(Application.name)
@@ -107,6 +108,7 @@ def application_list(ctx: Context, data: ApplicationQuery) -> list[ApplicationOu
     ApplicationId,
     example={"id": "00000000-0000-0000-0000-000000000000"},
     summary="One application with its keys (never their secrets).",
+    read_only=True,
 )
 def application_show(ctx: Context, data: ApplicationId) -> ApplicationOut:
     ctx.authorize_somewhere("accounts:application:read")

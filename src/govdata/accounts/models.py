@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from govdata.db import Base, UTCDateTime, new_id, utcnow
@@ -58,7 +68,29 @@ class RoleAssignment(Base):
     granted_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    __table_args__ = (UniqueConstraint("user_id", "application_id", "role", "organisation_id"),)
+    # One grantee per row; a role is held at most once per grantee and
+    # organisation (two partial indexes, because NULLs never collide).
+    __table_args__ = (
+        CheckConstraint("(user_id IS NULL) <> (application_id IS NULL)", name="one_grantee"),
+        Index(
+            "uq_role_assignments_user_role_org",
+            "user_id",
+            "role",
+            "organisation_id",
+            unique=True,
+            postgresql_where=text("user_id IS NOT NULL"),
+            sqlite_where=text("user_id IS NOT NULL"),
+        ),
+        Index(
+            "uq_role_assignments_application_role_org",
+            "application_id",
+            "role",
+            "organisation_id",
+            unique=True,
+            postgresql_where=text("application_id IS NOT NULL"),
+            sqlite_where=text("application_id IS NOT NULL"),
+        ),
+    )
 
 
 class ApiKey(Base):

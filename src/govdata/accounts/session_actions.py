@@ -57,10 +57,15 @@ def _refuse(
 def session_login(ctx: Context, data: LoginInput) -> LoginOutcome:
     ctx.authorize("accounts:session:create")
     now = utcnow()
-    user = ctx.session.scalar(select(User).where(User.username == data.username.lower()))
+    # The row lock makes concurrent attempts on one account count one after
+    # another (PostgreSQL); SQLite transactions are serialised already.
+    user = ctx.session.scalar(
+        select(User).where(User.username == data.username.lower()).with_for_update()
+    )
     password = data.password.get_secret_value()
+    # Always pay for one hash, so the answer time does not tell which accounts exist.
+    password_ok = verify_password(user.password_hash if user else DUMMY_HASH, password)
     if user is None:
-        verify_password(DUMMY_HASH, password)
         return _refuse(ctx, None, data.username, "login_failed", "用户名或密码错误")
     if user.locked_until is not None and user.locked_until > now:
         return _refuse(
@@ -72,7 +77,7 @@ def session_login(ctx: Context, data: LoginInput) -> LoginOutcome:
         )
     if not user.is_active:
         return _refuse(ctx, user, user.username, "account_disabled", "账号已停用")
-    if not verify_password(user.password_hash, password):
+    if not password_ok:
         user.failed_logins += 1
         if user.failed_logins >= ctx.settings.max_login_failures:
             user.locked_until = now + timedelta(minutes=ctx.settings.login_lock_minutes)

@@ -154,6 +154,7 @@ def user_create(ctx: Context, data: UserCreate) -> UserOut:
     UserId,
     example={"id": "00000000-0000-0000-0000-000000000000"},
     summary="One account with its roles.",
+    read_only=True,
 )
 def user_show(ctx: Context, data: UserId) -> UserOut:
     if ctx.actor.kind == "user" and ctx.actor.id == data.id:
@@ -171,6 +172,7 @@ def user_show(ctx: Context, data: UserId) -> UserOut:
     UserQuery,
     example={},
     summary="Accounts the caller may see, optionally of one organisation's subtree.",
+    read_only=True,
 )
 def user_list(ctx: Context, data: UserQuery) -> list[UserOut]:
     query = select(User).order_by(User.username)

@@ -13,7 +13,11 @@ actions = ActionSet("nodes")
 
 
 @actions.register(
-    "node_show", NodeQuery, example={}, summary="This node's identity and public key."
+    "node_show",
+    NodeQuery,
+    example={},
+    summary="This node's identity and public key.",
+    read_only=True,
 )
 def node_show(ctx: Context, data: NodeQuery) -> NodeOut:
     ctx.authorize("nodes:node:read")

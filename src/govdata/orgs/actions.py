@@ -65,6 +65,7 @@ def _current_division(ctx: Context, code: str) -> Division | None:
     DivisionQuery,
     example={"parent_code": "150000"},
     summary="List administrative divisions, current or as of a date.",
+    read_only=True,
 )
 def division_list(ctx: Context, data: DivisionQuery) -> list[DivisionOut]:
     ctx.authorize("orgs:division:read")
@@ -261,6 +262,7 @@ def department_create(ctx: Context, data: DepartmentCreate) -> OrganisationOut:
     OrganisationId,
     example={"id": "00000000-0000-0000-0000-000000000000"},
     summary="One organisation.",
+    read_only=True,
 )
 def organisation_show(ctx: Context, data: OrganisationId) -> OrganisationOut:
     ctx.authorize("orgs:organisation:read")
@@ -272,6 +274,7 @@ def organisation_show(ctx: Context, data: OrganisationId) -> OrganisationOut:
     TreeQuery,
     example={},
     summary="The organisation tree, whole or from one organisation down.",
+    read_only=True,
 )
 def organisation_tree(ctx: Context, data: TreeQuery) -> list[OrganisationNode]:
     ctx.authorize("orgs:organisation:read")
@@ -304,6 +307,7 @@ def organisation_tree(ctx: Context, data: TreeQuery) -> list[OrganisationNode]:
     OptionsQuery,
     example={"permission": "accounts:user:create"},
     summary="Organisations where the caller holds a permission (for choosing a target).",
+    read_only=True,
 )
 def organisation_options(ctx: Context, data: OptionsQuery) -> list[OrganisationOption]:
     ctx.authorize("orgs:organisation:read")
@@ -324,6 +328,7 @@ def organisation_options(ctx: Context, data: OptionsQuery) -> list[OrganisationO
     StatsQuery,
     example={},
     summary="How many regions and departments this node holds, by level.",
+    read_only=True,
 )
 def organisation_stats(ctx: Context, data: StatsQuery) -> OrganisationStats:
     ctx.authorize("orgs:organisation:read")
@@ -350,6 +355,7 @@ def organisation_stats(ctx: Context, data: StatsQuery) -> OrganisationStats:
     OrganisationKey,
     example={"key": "150000"},
     summary="One organisation by id, unified social credit code or division code.",
+    read_only=True,
 )
 def organisation_find(ctx: Context, data: OrganisationKey) -> OrganisationOut:
     ctx.authorize("orgs:organisation:read")

@@ -63,7 +63,7 @@ async def applications_page(request: Request) -> Response:
     if not caller.actor.is_authenticated:
         return login_redirect(request)
     registry = runtime_of(request).registry
-    data = await run_unit(request, caller, lambda ctx: _page_data(ctx, registry))
+    data = await run_unit(request, caller, lambda ctx: _page_data(ctx, registry), read_only=True)
     return _render(request, caller, data)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
@@ -32,9 +33,17 @@ async def current_caller(request: Request) -> Caller:
     return caller
 
 
-async def run_unit(request: Request, caller: Caller, work: Callable[[Context], Any]) -> Any:
+async def run_unit(
+    request: Request, caller: Caller, work: Callable[[Context], Any], *, read_only: bool = False
+) -> Any:
+    """Run ``work`` (several actions for one page) in one unit of work."""
     rt = runtime_of(request)
-    return await run_in_threadpool(rt.unit_of_work, caller.actor, request_id_of(request), work)
+    return await run_in_threadpool(
+        partial(rt.unit_of_work, read_only=read_only),
+        caller.actor,
+        request_id_of(request),
+        work,
+    )
 
 
 async def read_form(request: Request, caller: Caller) -> dict[str, str]:
@@ -46,8 +55,8 @@ async def read_form(request: Request, caller: Caller) -> dict[str, str]:
 
 async def run_action(request: Request, caller: Caller, name: str, data: dict[str, Any]) -> Any:
     """Run one action in its own unit of work."""
-    registry = runtime_of(request).registry
-    return await run_unit(request, caller, lambda ctx: registry.run(name, ctx, data))
+    rt = runtime_of(request)
+    return await run_in_threadpool(rt.run_action, caller.actor, request_id_of(request), name, data)
 
 
 def option_ids(options: list[Any]) -> set[str]:

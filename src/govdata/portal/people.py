@@ -45,7 +45,7 @@ async def users_page(request: Request) -> Response:
             "grantable_ids": option_ids(allowed("accounts:role:grant")),
         }
 
-    data = await run_unit(request, caller, work)
+    data = await run_unit(request, caller, work, read_only=True)
     return render(
         "portal/users.html",
         {

@@ -43,7 +43,7 @@ async def home(request: Request) -> Response:
             "stats": registry.run("organisation_stats", ctx, {}),
         }
 
-    data = await run_unit(request, caller, work)
+    data = await run_unit(request, caller, work, read_only=True)
     return render(
         "portal/home.html", {"page": page_chrome(request, caller, "首页", "home"), **data}
     )
@@ -144,7 +144,7 @@ async def org_detail(request: Request, org_id: str) -> Response:
         )
         return {"org": org, "children": children, "can_add_department": can_add, "users": users}
 
-    data = await run_unit(request, caller, work)
+    data = await run_unit(request, caller, work, read_only=True)
     return render(
         "portal/org_detail.html",
         {"page": page_chrome(request, caller, data["org"].name, "orgs"), **data},

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from govdata.accounts.services import authenticate_session_token, authenticate_signed_request
 from govdata.accounts.signing import SIGNED_HEADERS
 from govdata.authz import ANONYMOUS, Actor
+from govdata.db import READ_ONLY
 from govdata.errors import Forbidden, Unauthenticated
 from govdata.web.runtime import runtime_of
 
@@ -57,6 +58,7 @@ async def authenticate(request: Request, body: bytes) -> Caller:
 
         def lookup() -> Caller | None:
             with rt.db.transaction() as session:
+                session.connection(execution_options=READ_ONLY)
                 found = authenticate_session_token(session, token)
                 if found is None:
                     return None

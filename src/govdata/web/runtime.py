@@ -11,7 +11,7 @@ from starlette.requests import Request
 
 from govdata.actions import ActionRegistry, Context
 from govdata.authz import Actor, PolicyTable
-from govdata.db import Database
+from govdata.db import READ_ONLY, Database
 from govdata.services import Services
 from govdata.settings import Settings
 
@@ -27,9 +27,21 @@ class Runtime:
     services: Services
     metrics: CollectorRegistry
 
-    def unit_of_work(self, actor: Actor, request_id: str | None, work: Callable[[Context], T]) -> T:
-        """Run ``work`` in one transaction that commits only if it succeeds."""
+    def unit_of_work(
+        self,
+        actor: Actor,
+        request_id: str | None,
+        work: Callable[[Context], T],
+        *,
+        read_only: bool = False,
+    ) -> T:
+        """Run ``work`` in one transaction that commits only if it succeeds.
+
+        ``read_only`` work does not take the embedded database's write lock.
+        """
         with self.db.transaction() as session:
+            if read_only:
+                session.connection(execution_options=READ_ONLY)
             ctx = Context(
                 session=session,
                 actor=actor,
@@ -41,7 +53,12 @@ class Runtime:
             return work(ctx)
 
     def run_action(self, actor: Actor, request_id: str | None, name: str, data: Any) -> Any:
-        return self.unit_of_work(actor, request_id, lambda ctx: self.registry.run(name, ctx, data))
+        return self.unit_of_work(
+            actor,
+            request_id,
+            lambda ctx: self.registry.run(name, ctx, data),
+            read_only=self.registry.is_read_only(name),
+        )
 
 
 def runtime_of(request: Request) -> Runtime:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-21 13:17:15.272272
+Create Date: 2026-11-21 13:37:01.123699
 """
 
 from collections.abc import Sequence
@@ -216,6 +216,10 @@ def upgrade() -> None:
         sa.Column("include_subtree", sa.Boolean(), nullable=False),
         sa.Column("granted_by", sa.String(length=200), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "(user_id IS NULL) <> (application_id IS NULL)",
+            name=op.f("ck_role_assignments_one_grantee"),
+        ),
         sa.ForeignKeyConstraint(
             ["application_id"],
             ["applications.id"],
@@ -234,24 +238,41 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_role_assignments")),
-        sa.UniqueConstraint(
-            "user_id",
-            "application_id",
-            "role",
-            "organisation_id",
-            name=op.f("uq_role_assignments_user_id_application_id_role_organisation_id"),
-        ),
     )
     with op.batch_alter_table("role_assignments", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_role_assignments_application_id"), ["application_id"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_role_assignments_user_id"), ["user_id"], unique=False)
+        batch_op.create_index(
+            "uq_role_assignments_application_role_org",
+            ["application_id", "role", "organisation_id"],
+            unique=True,
+            postgresql_where=sa.text("application_id IS NOT NULL"),
+            sqlite_where=sa.text("application_id IS NOT NULL"),
+        )
+        batch_op.create_index(
+            "uq_role_assignments_user_role_org",
+            ["user_id", "role", "organisation_id"],
+            unique=True,
+            postgresql_where=sa.text("user_id IS NOT NULL"),
+            sqlite_where=sa.text("user_id IS NOT NULL"),
+        )
 
 
 def downgrade() -> None:
 
     with op.batch_alter_table("role_assignments", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_role_assignments_user_role_org",
+            postgresql_where=sa.text("user_id IS NOT NULL"),
+            sqlite_where=sa.text("user_id IS NOT NULL"),
+        )
+        batch_op.drop_index(
+            "uq_role_assignments_application_role_org",
+            postgresql_where=sa.text("application_id IS NOT NULL"),
+            sqlite_where=sa.text("application_id IS NOT NULL"),
+        )
         batch_op.drop_index(batch_op.f("ix_role_assignments_user_id"))
         batch_op.drop_index(batch_op.f("ix_role_assignments_application_id"))
 
