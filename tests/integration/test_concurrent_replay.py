@@ -9,61 +9,40 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
-
-import pytest
 
 from govdata.accounts.services import authenticate_signed_request
 from govdata.accounts.signing import signed_request_headers
+from govdata.actions import Context
 from govdata.areas import build_registry
 from govdata.authz import Actor
-from govdata.db import Database
-from govdata.demo import load_demo
 from govdata.errors import Unauthenticated
-from govdata.migrate import upgrade
-from govdata.nodes.services import ensure_self_node
 from govdata.services import build_services
-from govdata.settings import Settings
-from tests.conftest import operator_context
-from tests.databases import scratch_database_url
 from tests.factories import department
+from tests.integration.conftest import CommittedNode
 
 CALLERS = 4
 
 
-@pytest.fixture
-def committed(tmp_path: Path) -> Iterator[tuple[Database, Settings]]:
-    for url in scratch_database_url(tmp_path):
-        settings = Settings(data_dir=tmp_path / "data", database_url=url)
-        database = Database.from_url(url)
-        upgrade(database.engine)
-        yield database, settings
-        database.dispose()
-
-
-def issue_key(database: Database, settings: Settings) -> tuple[str, str]:
-    registry = build_registry()
-    with database.transaction() as session:
-        ensure_self_node(session, settings)
-    with database.transaction() as session:
-        ctx = operator_context(session, settings, build_services(settings))
-        load_demo(ctx, lambda name, data: registry.run(name, ctx, data))
-        bureau = department(session, "内蒙古自治区公安厅")
+def issue_key(node: CommittedNode) -> tuple[str, str]:
+    def work(ctx: Context) -> tuple[str, str]:
+        registry = build_registry()
+        bureau = department(ctx.session, "内蒙古自治区公安厅")
         app = registry.run(
             "application_create", ctx, {"name": "人口核验系统", "organisation_id": bureau.id}
         )
         issued = registry.run("api_key_create", ctx, {"application_id": app.id})
-    return issued.key_id, issued.secret
+        return issued.key_id, issued.secret
+
+    return node.work(None, work)
 
 
 def test_of_identical_requests_racing_exactly_one_is_accepted(
-    committed: tuple[Database, Settings],
+    node: CommittedNode,
 ) -> None:
-    database, settings = committed
-    key_id, secret = issue_key(database, settings)
-    services = build_services(settings)
+    database = node.database
+    key_id, secret = issue_key(node)
+    services = build_services(node.settings)
     headers = {
         k.lower(): v
         for k, v in signed_request_headers(
