@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -13,6 +13,7 @@ from govdata.authz import Role
 from govdata.errors import Conflict, Forbidden, InvalidInput, Unauthenticated
 from govdata.events import EventRecord
 from govdata.orgs.models import Division, Organisation
+from govdata.orgs.services import BEIJING
 from tests.factories import anonymous, context_for, fresh_credit_code, make_user, region
 
 
@@ -264,3 +265,37 @@ def test_only_the_node_operator_applies_division_editions(
         registry.run(
             "division_import", context_for(operator, admin), {"edition": "x", "rows": rows}
         )
+
+
+def test_a_county_cannot_be_created_before_its_prefecture(
+    registry: ActionRegistry, operator: Context
+) -> None:
+    rows = [
+        {"code": "130000", "name": "河北省", "level": "province", "parent_code": "100000"},
+        {"code": "130100", "name": "石家庄市", "level": "prefecture", "parent_code": "130000"},
+        {"code": "130102", "name": "长安区", "level": "county", "parent_code": "130100"},
+    ]
+    registry.run("division_import", operator, {"edition": "test-hebei-3", "rows": rows})
+    registry.run("region_create", operator, {"division_code": "130000"})
+    with pytest.raises(InvalidInput) as raised:
+        registry.run("region_create", operator, {"division_code": "130102"})
+    assert raised.value.error_code == "parent_region_missing"
+    registry.run("region_create", operator, {"division_code": "130100"})
+    county = registry.run("region_create", operator, {"division_code": "130102"})
+    assert county.path.count("/") == 4
+
+
+def test_no_date_sees_two_versions_of_a_code_after_an_undated_edition(
+    registry: ActionRegistry, operator: Context
+) -> None:
+    rows = [
+        {"code": "150000", "name": "内蒙古自治区", "level": "province", "parent_code": "100000"},
+        {"code": "150100", "name": "呼和浩特市", "level": "prefecture", "parent_code": "150000"},
+        {"code": "150102", "name": "新城区（改）", "level": "county", "parent_code": "150100"},
+    ]
+    registry.run("division_import", operator, {"edition": "undated", "rows": rows})
+    today = datetime.now(BEIJING).date().isoformat()
+    for day in ("2020-01-01", today, "2100-01-01"):
+        listed = registry.run("division_list", operator, {"parent_code": "150100", "on": day})
+        codes = [d.code for d in listed]
+        assert len(codes) == len(set(codes)), day

@@ -160,6 +160,7 @@ def division_import(ctx: Context, data: DivisionImport) -> DivisionImportResult:
     summary="Create the organisation of an administrative region from its division code.",
 )
 def region_create(ctx: Context, data: RegionCreate) -> OrganisationOut:
+    ctx.authorize_somewhere("orgs:region:create")
     code = data.division_code
     parent: Organisation | None = None
     parent_code = parent_division_code(code)
@@ -167,11 +168,16 @@ def region_create(ctx: Context, data: RegionCreate) -> OrganisationOut:
         parent = ctx.session.scalar(
             select(Organisation).where(Organisation.region_code == parent_code)
         )
-    if parent is not None:
-        ctx.authorize("orgs:region:create", parent.ref)
-    else:
-        # A region without a parent organisation roots a tree of this node.
-        ctx.authorize("orgs:region:create", NODE_ROOT)
+    if parent is None and parent_code not in (None, NATION_CODE):
+        # Below the province level the tree is built top down, so that every
+        # region sits inside the subtree scopes of the regions above it.
+        raise InvalidInput(
+            f"请先创建上级行政区域（区划代码{parent_code}）",
+            code="parent_region_missing",
+            fields={"division_code": f"上级区划{parent_code}尚未建立组织"},
+        )
+    # A province (or the nation) without a parent organisation roots a tree.
+    ctx.authorize("orgs:region:create", parent.ref if parent else NODE_ROOT)
     division = _current_division(ctx, code)
     if division is None:
         raise InvalidInput(

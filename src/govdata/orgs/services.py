@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from importlib import resources
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,6 +17,7 @@ from govdata.orgs.models import Division
 from govdata.orgs.schemas import DivisionRow
 
 SHIPPED_EDITION = "mca-2023"
+BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 def shipped_division_rows() -> list[dict[str, Any]]:
@@ -54,7 +56,12 @@ def apply_edition(
     current = {
         d.code: d for d in session.scalars(select(Division).where(Division.valid_to.is_(None)))
     }
-    closing_date = effective or datetime.now(UTC).date()
+    # Division editions take effect on Beijing calendar days.
+    closing_date = effective or datetime.now(BEIJING).date()
+    # Versions opened by a later edition start where the versions they replace
+    # end, so that no date ever sees two versions of one code. The very first
+    # edition opens its versions with no start ("since before this table").
+    opening_date = effective or (closing_date if current else None)
     diff = EditionDiff()
     seen: set[str] = set()
     for row in rows:
@@ -77,7 +84,7 @@ def apply_edition(
                 name=row.name,
                 level=row.level.value,
                 parent_code=row.parent_code,
-                valid_from=row.valid_from or effective,
+                valid_from=row.valid_from or opening_date,
                 valid_to=row.valid_to,
                 source_edition=edition,
             )
