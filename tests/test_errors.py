@@ -240,18 +240,18 @@ def test_unexpected_exception_on_a_portal_page_is_an_html_page_without_details(
 def test_unexpected_exception_response_still_carries_the_request_id(
     exploding_client: TestClient,
 ) -> None:
-    response = exploding_client.get("/api/v1/boom", headers={"X-Request-ID": "trace-500"})
+    response = exploding_client.get("/api/v1/boom")
 
     assert response.status_code == 500
-    assert response.headers.get("X-Request-ID") == "trace-500"
+    assert re.fullmatch(r"[0-9a-f]{32}", response.headers["X-Request-ID"])
 
 
 def test_unexpected_exception_page_shows_the_request_id_to_quote(
     exploding_client: TestClient,
 ) -> None:
-    response = exploding_client.get("/boom", headers={**HTML_ACCEPT, "X-Request-ID": "trace-501"})
+    response = exploding_client.get("/boom", headers=HTML_ACCEPT)
 
-    assert "trace-501" in response.text
+    assert response.headers["X-Request-ID"] in response.text
 
 
 # --- portal (HTML) errors -----------------------------------------------------------
@@ -277,11 +277,9 @@ def test_unknown_portal_page_is_an_html_404_with_the_error_code(client: TestClie
 
 
 def test_portal_error_page_shows_the_request_id(client: TestClient) -> None:
-    response = client.get(
-        "/orgs/does-not-exist", headers={**HTML_ACCEPT, "X-Request-ID": "trace-me-42"}
-    )
+    response = client.get("/orgs/does-not-exist", headers=HTML_ACCEPT)
 
-    assert "trace-me-42" in response.text
+    assert response.headers["X-Request-ID"] in response.text
 
 
 def test_non_api_path_answers_json_to_a_client_that_asks_only_for_json(

@@ -191,16 +191,32 @@ def test_request_ids_differ_between_requests(client: TestClient) -> None:
     assert first != second
 
 
-def test_a_given_request_id_is_echoed(client: TestClient) -> None:
+def test_a_callers_request_id_is_never_used_as_the_nodes_own(client: TestClient) -> None:
     response = client.get("/healthz", headers={"X-Request-ID": "req-abc-123"})
 
-    assert response.headers["X-Request-ID"] == "req-abc-123"
-
-
-def test_an_oversized_request_id_is_replaced(client: TestClient) -> None:
-    response = client.get("/healthz", headers={"X-Request-ID": "r" * 65})
-
     assert re.fullmatch(r"[0-9a-f]{32}", response.headers["X-Request-ID"])
+
+
+def test_every_response_carries_the_security_headers(client: TestClient) -> None:
+    for path in ("/", "/api/v1/node", "/static/portal.css", "/api/v1/no-such-route"):
+        headers = client.get(path).headers
+        assert headers["X-Content-Type-Options"] == "nosniff", path
+        assert headers["X-Frame-Options"] == "DENY", path
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"], path
+    assert client.get("/api/v1/node").headers["Cache-Control"] == "no-store"
+    assert "no-store" not in client.get("/static/portal.css").headers.get("Cache-Control", "")
+
+
+def test_health_can_be_probed_with_head(client: TestClient) -> None:
+    assert client.head("/healthz").status_code == 200
+
+
+def test_unknown_methods_share_one_metrics_label(client: TestClient) -> None:
+    for method in ("ZZ1", "ZZ2", "ZZ3"):
+        client.request(method, "/healthz")
+    metrics = client.get("/metrics").text
+    assert 'method="ZZ' not in metrics
+    assert 'method="OTHER"' in metrics
 
 
 # --- static files -------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from importlib import resources
 
+import structlog
 from fastapi import FastAPI
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from sqlalchemy import text
@@ -15,6 +16,7 @@ from starlette.staticfiles import StaticFiles
 from govdata import __version__
 from govdata.areas import build_policy, build_registry
 from govdata.db import READ_ONLY, Database
+from govdata.log import configure_logging
 from govdata.portal import applications as application_pages
 from govdata.portal import people as people_pages
 from govdata.portal import views as public_pages
@@ -22,12 +24,21 @@ from govdata.services import build_services
 from govdata.settings import Settings
 from govdata.web.api import build_api_router
 from govdata.web.errors import install_error_handlers
-from govdata.web.middleware import BodySizeLimit, Metrics, RequestId, UnexpectedErrors
+from govdata.web.middleware import (
+    BodySizeLimit,
+    Metrics,
+    RequestId,
+    SecurityHeaders,
+    UnexpectedErrors,
+)
 from govdata.web.runtime import Runtime, runtime_of
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     settings = settings or Settings()
+    if not structlog.is_configured():
+        # Served by another process manager than `govdata serve`: log the same way.
+        configure_logging(settings)
     db = database or Database.from_url(settings.effective_database_url)
     registry = build_registry()
     metrics = CollectorRegistry()
@@ -52,16 +63,17 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(build_api_router(registry))
     for pages in (public_pages, people_pages, application_pages):
         app.include_router(pages.router)
-    app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/healthz", healthz, methods=["GET", "HEAD"], include_in_schema=False)
     app.add_api_route("/metrics", metrics_endpoint, methods=["GET"], include_in_schema=False)
     static_dir = resources.files("govdata").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")
-    # The middleware added last runs first: RequestId wraps Metrics wraps
-    # UnexpectedErrors wraps BodySizeLimit, so every response (a refused body,
-    # a 500 too) is counted and carries the request id.
+    # The middleware added last runs first: RequestId wraps SecurityHeaders wraps
+    # Metrics wraps UnexpectedErrors wraps BodySizeLimit, so every response (a
+    # refused body, a 500 too) is counted and carries the id and the headers.
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
     app.add_middleware(UnexpectedErrors)
     app.add_middleware(Metrics, registry=metrics)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestId)
     return app
 

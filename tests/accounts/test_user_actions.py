@@ -429,7 +429,7 @@ def test_password_change_with_the_right_current_password_and_a_strong_new_one(
         {"current_password": STRONG_PASSWORD, "new_password": new_password},
     )
 
-    assert result == {"status": "changed"}
+    assert result == {"status": "changed", "sessions": "ended"}
     row = user_row(session, "changer")
     assert row is not None
     assert verify_password(row.password_hash, new_password)

@@ -55,7 +55,8 @@ def test_a_person_changes_their_password_in_the_portal(
         follow_redirects=False,
     )
     assert response.status_code == 303
-    assert response.headers["location"] == "/account?changed=1"
+    assert response.headers["location"] == "/login?changed=1&next=/account"
+    assert client.get("/account", headers=HTML, follow_redirects=False).status_code == 303
     user = session.scalar(select(User).where(User.username == "consumer"))
     assert user is not None
     session.refresh(user)

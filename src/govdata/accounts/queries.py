@@ -10,6 +10,7 @@ from govdata.accounts.services import assignments_of
 from govdata.actions import Context
 from govdata.authz import ROLE_LABELS, Role
 from govdata.errors import NotFound
+from govdata.orgs.actions import get_organisation
 from govdata.orgs.models import Organisation
 
 
@@ -28,10 +29,7 @@ def get_application(ctx: Context, app_id: str) -> Application:
 
 
 def get_org(ctx: Context, org_id: str) -> Organisation:
-    org = ctx.session.get(Organisation, org_id)
-    if org is None:
-        raise NotFound("组织机构不存在", fields={"organisation_id": org_id})
-    return org
+    return get_organisation(ctx, org_id, field="organisation_id")
 
 
 def assignment_out(assignment: RoleAssignment, org: Organisation) -> RoleAssignmentOut:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
 
 KEY_HEADER = "x-govdata-key"
 TIMESTAMP_HEADER = "x-govdata-timestamp"
@@ -42,14 +41,6 @@ def sign(secret: str, canonical: str) -> str:
 def signatures_match(expected: str, given: str) -> bool:
     # Headers may carry any Latin-1 text; compare bytes so odd input is simply a mismatch.
     return hmac.compare_digest(expected.encode("utf-8"), given.strip().lower().encode("utf-8"))
-
-
-@dataclass(frozen=True)
-class SignedHeaders:
-    key_id: str
-    timestamp: str
-    nonce: str
-    signature: str
 
 
 def signed_request_headers(

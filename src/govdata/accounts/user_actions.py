@@ -158,7 +158,7 @@ def user_create(ctx: Context, data: UserCreate) -> UserOut:
 )
 def user_show(ctx: Context, data: UserId) -> UserOut:
     if ctx.actor.kind == "user" and ctx.actor.id == data.id:
-        ctx.authorize("accounts:password:change")  # every member may see themself
+        ctx.authorize("accounts:user:read_self")
         user = get_user(ctx, data.id)
     else:
         ctx.authorize_somewhere("accounts:user:read")
@@ -254,8 +254,10 @@ def password_change(ctx: Context, data: PasswordChange) -> dict[str, str]:
             "密码强度不足", code="weak_password", fields={"new_password": "；".join(problems)}
         )
     user.password_hash = hash_password(data.new_password.get_secret_value())
+    # Whoever held a session with the old password loses it; so does the caller.
+    ctx.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
     record_event(ctx, PasswordChanged(subject_id=user.id))
-    return {"status": "changed"}
+    return {"status": "changed", "sessions": "ended"}
 
 
 @actions.register(

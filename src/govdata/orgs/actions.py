@@ -33,6 +33,10 @@ from govdata.orgs.services import apply_edition
 
 actions = ActionSet("orgs")
 
+# Levels from the root: five of regions, then departments and their sub-units.
+# Bounded so that a path always fits its column (36-character ids).
+MAX_DEPTH = 20
+
 
 def organisation_out(org: Organisation) -> OrganisationOut:
     return OrganisationOut(
@@ -47,10 +51,11 @@ def organisation_out(org: Organisation) -> OrganisationOut:
     )
 
 
-def get_organisation(ctx: Context, org_id: str) -> Organisation:
+def get_organisation(ctx: Context, org_id: str, *, field: str = "id") -> Organisation:
+    """The organisation with this id, or NotFound naming the input ``field``."""
     org = ctx.session.get(Organisation, org_id)
     if org is None:
-        raise NotFound("组织机构不存在", fields={"id": org_id})
+        raise NotFound("组织机构不存在", fields={field: org_id})
     return org
 
 
@@ -233,6 +238,10 @@ def department_create(ctx: Context, data: DepartmentCreate) -> OrganisationOut:
     ctx.authorize_somewhere("orgs:department:create")
     parent = get_organisation(ctx, data.parent_id)
     ctx.authorize("orgs:department:create", parent.ref)
+    if parent.path.count("/") - 1 >= MAX_DEPTH:
+        raise InvalidInput(
+            f"组织层级不能超过{MAX_DEPTH}级", code="too_deep", fields={"parent_id": "层级过深"}
+        )
     if ctx.session.scalar(
         select(Organisation.id).where(Organisation.credit_code == data.credit_code)
     ):

@@ -27,9 +27,12 @@ NAVIGATION = (
 
 
 async def current_caller(request: Request) -> Caller:
-    caller = await authenticate(request, b"")
+    """The person behind the session cookie (signed requests are for the API)."""
+    caller = await authenticate(request, b"", allow_signed=False)
     if caller.actor.is_authenticated:
+        # Kept for the error page, which is rendered outside the view.
         request.state.portal_user = caller.actor.name
+        request.state.portal_csrf = caller.csrf_token
     return caller
 
 

@@ -21,7 +21,7 @@ from govdata.portal.common import (
     safe_next,
 )
 from govdata.portal.rendering import render
-from govdata.web.auth import require_signed_in
+from govdata.web.auth import SESSION_COOKIE, require_signed_in
 from govdata.web.runtime import runtime_of
 
 router = APIRouter(include_in_schema=False)
@@ -111,7 +111,6 @@ async def account_page(request: Request) -> Response:
         {
             "page": page_chrome(request, caller, "我的账号", "account"),
             "me": me,
-            "changed": request.query_params.get("changed") == "1",
         },
     )
 
@@ -126,4 +125,7 @@ async def password_submit(request: Request) -> Response:
         "new_password": data.get("new_password", ""),
     }
     await run_action(request, caller, "password_change", payload)
-    return RedirectResponse("/account?changed=1", status_code=303)
+    # Changing the password ended every session, this one included.
+    response = RedirectResponse("/login?changed=1&next=/account", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response

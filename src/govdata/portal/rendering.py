@@ -67,7 +67,7 @@ def render_error_page(scope: Scope, error: GovdataError) -> Response:
                 "title": "出错了",
                 "user": state.get("portal_user"),
                 "node_name": None,
-                "csrf_token": None,
+                "csrf_token": state.get("portal_csrf"),
             },
             "request_id": state.get("request_id"),
         },

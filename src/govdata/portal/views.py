@@ -60,6 +60,9 @@ async def login_form(request: Request) -> Response:
             "login_csrf": token,
             "next": safe_next(request.query_params.get("next")),
             "error": None,
+            "notice": "密码已修改，请用新密码登录。"
+            if request.query_params.get("changed") == "1"
+            else None,
         },
     )
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/login")

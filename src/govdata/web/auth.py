@@ -32,12 +32,14 @@ class Caller:
         return self.session_token is not None
 
 
-async def authenticate(request: Request, body: bytes) -> Caller:
+async def authenticate(request: Request, body: bytes, *, allow_signed: bool = True) -> Caller:
     """Identify the caller; signed requests consume their nonce in their own
-    transaction so that a failed request cannot be replayed."""
+    transaction so that a failed request cannot be replayed. The portal passes
+    ``allow_signed=False``: its forms are for people, and a signature there
+    would not cover the form body."""
     rt = runtime_of(request)
     headers = {k.lower(): v for k, v in request.headers.items()}
-    if any(h in headers for h in SIGNED_HEADERS):
+    if allow_signed and any(h in headers for h in SIGNED_HEADERS):
 
         def verify() -> Actor:
             with rt.db.transaction() as session:

@@ -16,6 +16,8 @@ from govdata.web.errors import error_response
 
 REQUEST_ID_HEADER = b"x-request-id"
 
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
 access_log = get_logger("govdata.access")
 error_log = get_logger("govdata.errors")
 
@@ -103,6 +105,42 @@ def _is_busy_database(exc: Exception) -> bool:
     return isinstance(exc, OperationalError) and "database is locked" in str(exc)
 
 
+class SecurityHeaders:
+    """Headers every response carries: no framing, no sniffing, no caching of
+    anything but static assets, and only this node's own resources in pages."""
+
+    HEADERS = (
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
+        (b"referrer-policy", b"same-origin"),
+        (
+            b"content-security-policy",
+            b"default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        ),
+    )
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        cacheable = scope["path"].startswith("/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers.extend(h for h in self.HEADERS if h[0] not in present)
+                if not cacheable and b"cache-control" not in present:
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 class RequestId:
     """Give every request an id (or keep the caller's) and echo it back."""
 
@@ -113,10 +151,14 @@ class RequestId:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        # The id is always the node's own: events and the audit trail must not
+        # carry ids a caller chose. A caller's id is kept beside it for the log.
         given = dict(scope["headers"]).get(REQUEST_ID_HEADER, b"").decode("latin-1")
-        valid = 0 < len(given) <= 64 and given.isascii() and given.isprintable()
-        request_id = given if valid else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
+        request_id = uuid.uuid4().hex
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        if 0 < len(given) <= 64 and given.isascii() and given.isprintable():
+            state["client_request_id"] = given
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -164,8 +206,10 @@ class Metrics:
             route: Any = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
             elapsed = time.perf_counter() - started
-            self.requests.labels(scope["method"], template, str(status)).inc()
-            self.latency.labels(scope["method"], template).observe(elapsed)
+            # Unknown methods share one label, so callers cannot grow the series.
+            method = scope["method"] if scope["method"] in KNOWN_METHODS else "OTHER"
+            self.requests.labels(method, template, str(status)).inc()
+            self.latency.labels(method, template).observe(elapsed)
             access_log.info(
                 "request",
                 method=scope["method"],
@@ -174,4 +218,5 @@ class Metrics:
                 status=status,
                 ms=round(elapsed * 1000, 1),
                 request_id=scope.get("state", {}).get("request_id"),
+                client_request_id=scope.get("state", {}).get("client_request_id"),
             )
