@@ -351,3 +351,33 @@ def test_error_messages_with_brackets_are_printed_whole(govdata: Invoke) -> None
 
     assert result.exit_code == 1
     assert "[a-z][a-z0-9_.\\-]{2,63}" in result.output
+
+
+def test_a_division_edition_in_gb18030_is_imported_and_regions_added_top_down(
+    govdata: Invoke, tmp_path: Path
+) -> None:
+    table = tmp_path / "hebei.csv"
+    table.write_bytes(
+        "code,name,level,parent_code\n"
+        "100000,中华人民共和国,nation,\n"
+        "130000,河北省,province,100000\n"
+        "130100,石家庄市,prefecture,130000\n".encode("gb18030")
+    )
+
+    imported = govdata("org", "import-divisions", str(table), "--edition", "hebei-test")
+    assert imported.exit_code == 0, imported.output
+    assert "新增 3" in imported.output
+
+    refused = govdata("org", "add-region", "130100")
+    assert refused.exit_code == 1
+    assert "parent_region_missing" in refused.output
+    assert govdata("org", "add-region", "130000").exit_code == 0
+    assert govdata("org", "add-region", "130100").exit_code == 0
+    assert "石家庄市" in govdata("org", "tree").output
+
+
+def test_importing_a_missing_division_file_fails_cleanly(govdata: Invoke, tmp_path: Path) -> None:
+    result = govdata("org", "import-divisions", str(tmp_path / "nope.csv"), "--edition", "x")
+
+    assert result.exit_code == 1
+    assert "无法读取" in result.output

@@ -238,6 +238,55 @@ def user_create(
     console.print(f"已创建用户 {user.username}（{user.organisation_name}）")
 
 
+@org_app.command("import-divisions")
+def org_import_divisions(
+    path: Annotated[Path, typer.Argument(help="CSV with code,name,level,parent_code[,...].")],
+    *,
+    edition: Annotated[str, typer.Option(help="Label of this edition, e.g. mca-2024.")],
+    effective: Annotated[
+        str | None, typer.Option(help="Date the edition takes effect (YYYY-MM-DD).")
+    ] = None,
+) -> None:
+    """Apply an edition of the division table (UTF-8 or GB18030), keeping history."""
+    from govdata.orgs.services import decode_table_text, division_rows_from_csv
+
+    settings = _settings()
+    db = _prepare(settings)
+    try:
+        rows = division_rows_from_csv(decode_table_text(path.read_bytes()))
+    except (OSError, UnicodeDecodeError) as error:
+        err_console.print(f"[red]无法读取[/red] {escape(str(path))}：{escape(str(error))}")
+        raise typer.Exit(code=1) from None
+    data: dict[str, Any] = {"edition": edition, "rows": rows}
+    if effective:
+        data["effective"] = effective
+    try:
+        result = _as_operator(settings, db, lambda ctx, run: run("division_import", data))
+    except GovdataError as error:
+        _fail(error)
+    console.print(
+        f"区划版本 {result.edition}：新增 {result.added}，变更 {result.changed}，"
+        f"撤销 {result.withdrawn}，未变 {result.unchanged}"
+    )
+
+
+@org_app.command("add-region")
+def org_add_region(
+    division_code: Annotated[str, typer.Argument(help="GB/T 2260 code of the region.")],
+) -> None:
+    """Create the organisation of a region (its parent region must exist, except
+    for a province, which roots a tree of this node)."""
+    settings = _settings()
+    db = _prepare(settings)
+    try:
+        org = _as_operator(
+            settings, db, lambda ctx, run: run("region_create", {"division_code": division_code})
+        )
+    except GovdataError as error:
+        _fail(error)
+    console.print(f"已建立行政区域 {org.name}（{org.division_code}）")
+
+
 @org_app.command("tree")
 def org_tree(
     departments: Annotated[bool, typer.Option(help="Show departments too.")] = False,

@@ -12,6 +12,7 @@ from govdata.actions import ActionRegistry, Context
 from govdata.authz import Role
 from govdata.errors import Conflict, Forbidden, InvalidInput, Unauthenticated
 from govdata.events import EventRecord
+from govdata.orgs.actions import MAX_DEPTH
 from govdata.orgs.models import Division, Organisation
 from govdata.orgs.services import BEIJING
 from tests.factories import anonymous, context_for, fresh_credit_code, make_user, region
@@ -299,3 +300,21 @@ def test_no_date_sees_two_versions_of_a_code_after_an_undated_edition(
         listed = registry.run("division_list", operator, {"parent_code": "150100", "on": day})
         codes = [d.code for d in listed]
         assert len(codes) == len(set(codes)), day
+
+
+def test_departments_cannot_nest_deeper_than_the_limit(
+    registry: ActionRegistry, operator: Context
+) -> None:
+    parent_id = region(operator.session, "150102").id
+    with pytest.raises(InvalidInput) as raised:
+        for level in range(MAX_DEPTH):
+            parent_id = registry.run(
+                "department_create",
+                operator,
+                {
+                    "name": f"第{level}级科室",
+                    "credit_code": fresh_credit_code(),
+                    "parent_id": parent_id,
+                },
+            ).id
+    assert raised.value.error_code == "too_deep"

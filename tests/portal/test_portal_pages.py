@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -9,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from govdata.accounts.models import ApiKey, RoleAssignment, User
 from govdata.accounts.passwords import verify_password
+from govdata.accounts.signing import signed_request_headers
 from govdata.demo import DEMO_PASSWORD
 from tests.factories import department, login
 
@@ -156,3 +159,35 @@ def test_an_admin_withdraws_a_role_in_the_portal(client: TestClient, session: Se
     assert response.headers["location"] == "/users"
     session.expire_all()
     assert session.get(RoleAssignment, assignment_id) is None
+
+
+def test_portal_forms_do_not_accept_signed_requests(client: TestClient, session: Session) -> None:
+    """A signature covers an API body; portal forms are for people with a session."""
+    csrf = login(client, "admin")
+    bureau = department(session, "内蒙古自治区公安厅")
+    app = client.post(
+        "/api/v1/applications",
+        json={"name": "签名门户测试", "organisation_id": bureau.id},
+        headers={"X-CSRF-Token": csrf},
+    ).json()
+    key = client.post(
+        "/api/v1/api-keys", json={"application_id": app["id"]}, headers={"X-CSRF-Token": csrf}
+    ).json()
+    client.cookies.clear()
+    headers = signed_request_headers(
+        key["key_id"], key["secret"], method="POST", path="/users", timestamp=int(time.time())
+    )
+    response = client.post(
+        "/users",
+        data={"username": "via.signature", "display_name": "x", "password": "Str0ng-Passw0rd!"},
+        headers={**headers, **HTML},
+        follow_redirects=False,
+    )
+    assert response.status_code == 401
+    assert session.scalar(select(User).where(User.username == "via.signature")) is None
+
+
+def test_an_error_page_still_offers_a_working_logout(client: TestClient) -> None:
+    csrf = login(client, "admin")
+    page = client.get("/orgs/does-not-exist", headers=HTML).text
+    assert f'name="csrf_token" value="{csrf}"' in page

@@ -23,14 +23,28 @@ BEIJING = ZoneInfo("Asia/Shanghai")
 def shipped_division_rows() -> list[dict[str, Any]]:
     """The division table that ships with govdata (see orgs/data/README.md)."""
     text = resources.files("govdata.orgs.data").joinpath("divisions.csv").read_text("utf-8")
+    return division_rows_from_csv(text)
+
+
+def decode_table_text(raw: bytes) -> str:
+    """Text of a table file: UTF-8 (with or without BOM), else GB18030 (covers GBK)."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("gb18030")
+
+
+def division_rows_from_csv(text: str) -> list[dict[str, Any]]:
+    """Rows of a division table in the shipped CSV layout (code, name, level,
+    parent_code, valid_from, valid_to; other columns are ignored)."""
     return [
         {
-            "code": raw["code"],
-            "name": raw["name"],
-            "level": raw["level"],
-            "parent_code": raw["parent_code"] or None,
-            "valid_from": raw["valid_from"] or None,
-            "valid_to": raw["valid_to"] or None,
+            "code": raw.get("code") or "",
+            "name": raw.get("name") or "",
+            "level": raw.get("level") or "",
+            "parent_code": raw.get("parent_code") or None,
+            "valid_from": raw.get("valid_from") or None,
+            "valid_to": raw.get("valid_to") or None,
         }
         for raw in csv.DictReader(text.splitlines())
     ]
