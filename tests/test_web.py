@@ -3,6 +3,7 @@ request ids, static files and the server-rendered portal (in Chinese, air-gapped
 
 from __future__ import annotations
 
+import json
 import re
 from html.parser import HTMLParser
 from typing import Any
@@ -496,3 +497,18 @@ def test_portal_logout_invalidates_the_session_on_the_server(client: TestClient)
 
     assert replayed.status_code == 303
     assert replayed.headers["location"].startswith("/login")
+
+
+def test_every_openapi_reference_resolves_and_every_operation_documents_its_answers(
+    client: TestClient,
+) -> None:
+    document = client.get("/api/v1/openapi.json").json()
+    components = document["components"]["schemas"]
+    text = json.dumps(document)
+    for reference in set(re.findall(r'"\$ref": "#/components/schemas/([^"]+)"', text)):
+        assert reference in components, reference
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            codes = set(operation["responses"])
+            assert any(code.startswith("2") for code in codes), (method, path)
+            assert "4XX" in codes, (method, path)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from importlib import resources
+from typing import Any
 
 import structlog
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
@@ -23,6 +25,7 @@ from govdata.portal import views as public_pages
 from govdata.services import build_services
 from govdata.settings import Settings
 from govdata.web.api import build_api_router
+from govdata.web.api_routes import SchemaCollector
 from govdata.web.errors import install_error_handlers
 from govdata.web.middleware import (
     BodySizeLimit,
@@ -59,8 +62,26 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         redoc_url=None,
     )
     app.state.runtime = runtime
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            document.setdefault("components", {}).setdefault("schemas", {}).update(
+                schemas.components
+            )
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    # FastAPI's documented way to extend the generated document.
+    app.openapi = openapi  # type: ignore[method-assign]
     install_error_handlers(app)
-    app.include_router(build_api_router(registry))
+    schemas = SchemaCollector()
+    app.include_router(build_api_router(registry, schemas))
     for pages in (public_pages, people_pages, application_pages):
         app.include_router(pages.router)
     app.add_api_route("/healthz", healthz, methods=["GET", "HEAD"], include_in_schema=False)

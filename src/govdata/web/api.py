@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import APIRouter
 from fastapi.encoders import jsonable_encoder
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from govdata.accounts import api as accounts_api
+from govdata.accounts.schemas import LoginInput, UserOut
 from govdata.accounts.session_actions import LoginOutcome
 from govdata.actions import ActionRegistry
 from govdata.authz import ANONYMOUS
 from govdata.nodes import api as nodes_api
 from govdata.orgs import api as orgs_api
-from govdata.web.api_routes import add_action_route, parse_json_object
+from govdata.web.api_routes import SchemaCollector, add_action_route, parse_json_object
 from govdata.web.auth import CSRF_HEADER, SESSION_COOKIE, authenticate, require_csrf
 from govdata.web.runtime import request_id_of, runtime_of
+
+
+class LoginResponse(BaseModel):
+    """What a login returns; the session token itself travels only in the cookie."""
+
+    csrf_token: str
+    expires_at: datetime
+    user: UserOut
+
 
 AREA_ROUTES = (
     ("nodes", nodes_api.ROUTES),
@@ -25,11 +38,20 @@ AREA_ROUTES = (
 )
 
 
-def build_api_router(registry: ActionRegistry) -> APIRouter:
+def build_api_router(registry: ActionRegistry, schemas: SchemaCollector) -> APIRouter:
     router = APIRouter(prefix="/api/v1")
     for tag, routes in AREA_ROUTES:
         for method, path, action, status in routes:
-            add_action_route(router, registry, method, path, action, tags=[tag], status_code=status)
+            add_action_route(
+                router,
+                registry,
+                schemas,
+                method=method,
+                path=path,
+                action=action,
+                tags=[tag],
+                status_code=status,
+            )
     router.add_api_route(
         "/session",
         login,
@@ -38,6 +60,15 @@ def build_api_router(registry: ActionRegistry) -> APIRouter:
         summary="Log in with username and password; sets the session cookie.",
         operation_id="session_login",
         status_code=201,
+        openapi_extra={
+            "requestBody": {
+                "content": {
+                    "application/json": {"schema": schemas.schema(LoginInput, "validation")}
+                },
+                "required": True,
+            },
+            "responses": schemas.responses(201, LoginResponse),
+        },
     )
     router.add_api_route(
         "/session",
@@ -46,6 +77,7 @@ def build_api_router(registry: ActionRegistry) -> APIRouter:
         tags=["accounts"],
         summary="Log out (cookie session; send X-CSRF-Token).",
         operation_id="session_logout",
+        openapi_extra={"responses": schemas.responses(200, dict[str, str])},
     )
     return router
 

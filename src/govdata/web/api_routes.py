@@ -10,10 +10,11 @@ import json
 import re
 from collections.abc import Awaitable, Callable
 from enum import Enum
-from typing import Any, Literal
+from typing import Any, Literal, get_type_hints
 
 from fastapi import APIRouter
 from fastapi.encoders import jsonable_encoder
+from pydantic import BaseModel, Field, TypeAdapter
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -24,6 +25,46 @@ from govdata.web.auth import CSRF_HEADER, authenticate, require_csrf
 from govdata.web.runtime import request_id_of, runtime_of
 
 Source = Literal["query", "body"]
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable machine-readable code, e.g. invalid_input")
+    message: str = Field(description="What went wrong, in Chinese")
+    fields: dict[str, str] | None = Field(default=None, description="Problems per input field")
+
+
+class ErrorBody(BaseModel):
+    """The body of every error response."""
+
+    error: ErrorDetail
+
+
+class SchemaCollector:
+    """JSON schemas for OpenAPI, with shared models gathered as components."""
+
+    def __init__(self) -> None:
+        self.components: dict[str, Any] = {}
+
+    def schema(
+        self, annotation: Any, mode: Literal["validation", "serialization"]
+    ) -> dict[str, Any]:
+        schema = TypeAdapter(annotation).json_schema(
+            ref_template="#/components/schemas/{model}", mode=mode
+        )
+        self.components.update(schema.pop("$defs", {}))
+        return schema
+
+    def json_content(self, annotation: Any) -> dict[str, Any]:
+        return {"application/json": {"schema": self.schema(annotation, "serialization")}}
+
+    def responses(self, status_code: int, annotation: Any) -> dict[str, Any]:
+        return {
+            str(status_code): {"description": "成功", "content": self.json_content(annotation)},
+            "4XX": {
+                "description": "调用方可纠正的错误（代码见 error.code）",
+                "content": self.json_content(ErrorBody),
+            },
+        }
 
 
 def parse_json_object(body: bytes, content_type: str | None) -> dict[str, Any]:
@@ -75,10 +116,11 @@ def action_endpoint(
 def add_action_route(
     router: APIRouter,
     registry: ActionRegistry,
+    schemas: SchemaCollector,
+    *,
     method: str,
     path: str,
     action: str,
-    *,
     tags: list[str | Enum],
     status_code: int = 200,
 ) -> None:
@@ -89,10 +131,16 @@ def add_action_route(
         {"name": field, "in": "path", "required": True, "schema": {"type": "string"}}
         for field in path_fields
     ]
-    extra: dict[str, Any] = {"parameters": parameters}
+    returns = get_type_hints(spec.func)["return"]
+    extra: dict[str, Any] = {
+        "parameters": parameters,
+        "responses": schemas.responses(status_code, returns),
+    }
     if source == "body":
         extra["requestBody"] = {
-            "content": {"application/json": {"schema": spec.input_model.model_json_schema()}},
+            "content": {
+                "application/json": {"schema": schemas.schema(spec.input_model, "validation")}
+            },
             "required": True,
         }
     else:
