@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export HYPOTHESIS_STORAGE_DIRECTORY ?= $(CURDIR)/.hypothesis
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
-.PHONY: help install run demo serve test lint typecheck unit browser-deps test-postgres ci lock clean
+.PHONY: help install run demo serve test lint typecheck unit browser-deps test-postgres ci bench lock clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -28,8 +28,8 @@ run: install  ## Migrate, load the demo region and serve at http://127.0.0.1:800
 	$(BIN)/govdata serve
 
 lint: install  ## ruff (lint and format check)
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 
 typecheck: install  ## mypy --strict on src/
 	$(BIN)/mypy
@@ -44,6 +44,9 @@ test: lint typecheck unit  ## Everything a change must pass: lint, types, the wh
 
 test-postgres: install  ## The same suite against the real PostgreSQL (GOVDATA_TEST_DATABASE_URL)
 	GOVDATA_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest --ignore=tests/browser
+
+bench: install  ## Run the benchmarks (each prints ratios to a baseline of the same run)
+	$(BIN)/python -m bench.bench_action_layer
 
 lock:  ## Re-resolve requirements/lock.txt from pyproject.toml (needs network)
 	$(BIN)/pip install --quiet uv
