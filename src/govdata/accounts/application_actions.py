@@ -32,6 +32,7 @@ from govdata.db import new_id, utcnow
 from govdata.errors import Conflict, NotFound
 from govdata.events import record_event
 from govdata.orgs.models import Organisation
+from govdata.orgs.scopes import scoped_listing
 
 actions = ActionSet("accounts.applications")
 
@@ -87,20 +88,13 @@ def application_create(ctx: Context, data: ApplicationCreate) -> ApplicationOut:
     read_only=True,
 )
 def application_list(ctx: Context, data: ApplicationQuery) -> list[ApplicationOut]:
-    query = select(Application).order_by(Application.name)
-    if data.organisation_id is None:
-        ctx.authorize_somewhere("accounts:application:read")
-    else:
-        org = get_org(ctx, data.organisation_id)
-        ctx.authorize("accounts:application:read", org.ref)
-        query = query.join(Organisation, Organisation.id == Application.organisation_id).where(
-            Organisation.path.startswith(org.path)
-        )
-    return [
-        application_out(ctx, app)
-        for app in ctx.session.scalars(query)
-        if ctx.can("accounts:application:read", get_org(ctx, app.organisation_id).ref)
-    ]
+    query = (
+        select(Application)
+        .join(Organisation, Organisation.id == Application.organisation_id)
+        .order_by(Application.name)
+    )
+    query = scoped_listing(ctx, query, "accounts:application:read", data.organisation_id)
+    return [application_out(ctx, app) for app in ctx.session.scalars(query)]
 
 
 @actions.register(

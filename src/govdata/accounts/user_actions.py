@@ -37,6 +37,7 @@ from govdata.db import new_id
 from govdata.errors import Conflict, InvalidInput, NotFound
 from govdata.events import record_event
 from govdata.orgs.models import Organisation
+from govdata.orgs.scopes import scoped_listing
 
 actions = ActionSet("accounts")
 
@@ -175,20 +176,13 @@ def user_show(ctx: Context, data: UserId) -> UserOut:
     read_only=True,
 )
 def user_list(ctx: Context, data: UserQuery) -> list[UserOut]:
-    query = select(User).order_by(User.username)
-    if data.organisation_id is None:
-        ctx.authorize_somewhere("accounts:user:read")
-    else:
-        org = get_org(ctx, data.organisation_id)
-        ctx.authorize("accounts:user:read", org.ref)
-        query = query.join(Organisation, Organisation.id == User.organisation_id).where(
-            Organisation.path.startswith(org.path)
-        )
-    users = list(ctx.session.scalars(query))
-    visible = [
-        u for u in users if ctx.can("accounts:user:read", get_org(ctx, u.organisation_id).ref)
-    ]
-    return [user_out(ctx, u) for u in visible]
+    query = (
+        select(User)
+        .join(Organisation, Organisation.id == User.organisation_id)
+        .order_by(User.username)
+    )
+    query = scoped_listing(ctx, query, "accounts:user:read", data.organisation_id)
+    return [user_out(ctx, user) for user in ctx.session.scalars(query)]
 
 
 @actions.register(
