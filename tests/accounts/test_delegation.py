@@ -6,7 +6,7 @@ import pytest
 
 from govdata.actions import ActionRegistry, Context
 from govdata.authz import Role
-from govdata.errors import Forbidden
+from govdata.errors import Forbidden, InvalidInput
 from tests.factories import context_for, department, make_user, region, user_actor
 
 
@@ -123,3 +123,13 @@ def test_an_officer_cannot_switch_a_stronger_application_back_on(
     with pytest.raises(Forbidden):
         registry.run("application_set_active", provider, {"id": app_id, "active": True})
     registry.run("application_set_active", provider, {"id": app_id, "active": False})
+
+
+def test_an_admin_cannot_withdraw_their_own_role(
+    registry: ActionRegistry, operator: Context
+) -> None:
+    admin = user_actor(operator.session, "admin")
+    [assignment] = registry.run("user_show", operator, {"id": admin.id}).roles
+    with pytest.raises(InvalidInput) as raised:
+        registry.run("role_revoke", context_for(operator, admin), {"id": assignment.id})
+    assert raised.value.error_code == "cannot_revoke_own_role"

@@ -214,6 +214,8 @@ def role_revoke(ctx: Context, data: AssignmentId) -> dict[str, str]:
     org = get_org(ctx, assignment.organisation_id)
     ctx.authorize("accounts:role:grant", org.ref)
     ctx.authorize_delegation(Role(assignment.role), org.ref, subtree=assignment.include_subtree)
+    if ctx.actor.kind == "user" and assignment.user_id == ctx.actor.id:
+        raise InvalidInput("不能撤销自己的角色，请由其他管理员操作", code="cannot_revoke_own_role")
     record_event(
         ctx,
         RoleRevoked(
