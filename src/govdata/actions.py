@@ -59,7 +59,7 @@ class Context:
 
     def authorize_delegation(self, role: Role, target: OrgRef, *, subtree: bool) -> None:
         """Refuse to hand on a role the caller does not hold over the same reach."""
-        self.checks.append("delegation")
+        self.checks.append("accounts:role:grant")
         if not self.policy.may_delegate(self.actor, role, target, subtree=subtree):
             raise Forbidden(
                 f"不能授出本人不具备的权限：{ROLE_LABELS[role]}"

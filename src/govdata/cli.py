@@ -29,7 +29,9 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Manage the metadata database schema.", no_args_is_help=True)
 user_app = typer.Typer(help="Manage people's accounts.", no_args_is_help=True)
-org_app = typer.Typer(help="Browse organisations.", no_args_is_help=True)
+org_app = typer.Typer(
+    help="Organisations: the tree, division editions, regions.", no_args_is_help=True
+)
 node_app = typer.Typer(help="This node's identity.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")

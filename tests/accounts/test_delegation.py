@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from govdata.accounts.models import ApiKey, Application
+from govdata.accounts.services import actor_for_application
 from govdata.actions import ActionRegistry, Context
 from govdata.authz import Role
 from govdata.errors import Forbidden, InvalidInput
@@ -133,3 +135,55 @@ def test_an_admin_cannot_withdraw_their_own_role(
     with pytest.raises(InvalidInput) as raised:
         registry.run("role_revoke", context_for(operator, admin), {"id": assignment.id})
     assert raised.value.error_code == "cannot_revoke_own_role"
+
+
+def test_a_role_granted_after_a_key_was_issued_does_not_reach_that_key(
+    registry: ActionRegistry, operator: Context
+) -> None:
+    app_id = app_with_role(registry, operator, Role.PROVIDER_OFFICER)
+    provider = context_for(operator, user_actor(operator.session, "provider"))
+    issued = registry.run("api_key_create", provider, {"application_id": app_id})
+    top = region(operator.session, "150000")
+    registry.run(
+        "role_grant",
+        operator,
+        {
+            "application_id": app_id,
+            "role": "platform_admin",
+            "organisation_id": top.id,
+            "include_subtree": True,
+        },
+    )
+    operator.session.flush()
+    key = operator.session.get(ApiKey, issued.key_id)
+    app = operator.session.get(Application, app_id)
+    assert key is not None
+    assert app is not None
+    actor = actor_for_application(operator.session, app, key)
+    assert {grant.role for grant in actor.grants} == {Role.PROVIDER_OFFICER}
+
+
+def test_withdrawing_a_role_of_someone_outside_ones_reach_is_forbidden(
+    registry: ActionRegistry, operator: Context, hohhot_admin: Context
+) -> None:
+    city = region(operator.session, "150100")
+    provider = user_actor(operator.session, "provider")
+    assignment = registry.run(
+        "role_grant",
+        operator,
+        {"user_id": provider.id, "role": "auditor", "organisation_id": city.id},
+    )
+    with pytest.raises(Forbidden):
+        registry.run("role_revoke", hohhot_admin, {"id": assignment.id})
+
+
+def test_switching_a_person_back_on_needs_reach_over_their_roles(
+    registry: ActionRegistry, operator: Context, hohhot_admin: Context
+) -> None:
+    city = region(operator.session, "150100")
+    strong = make_user(
+        registry, operator, "city_strong", city, Role.PLATFORM_ADMIN, scope=city, subtree=True
+    )
+    registry.run("user_set_active", operator, {"id": strong.id, "active": False})
+    with pytest.raises(Forbidden):
+        registry.run("user_set_active", hohhot_admin, {"id": strong.id, "active": True})

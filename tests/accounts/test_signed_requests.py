@@ -49,9 +49,9 @@ def error_of(response: httpx.Response) -> dict[str, Any]:
 
 @pytest.fixture
 def app_key(client: TestClient, session: Session) -> AppKey:
-    """An application of 内蒙古自治区市场监督管理局 with one API key and the roles
-    auditor and consumer officer at that department, set up by the demo admin
-    through the API; the client is left without any cookie."""
+    """An application of 内蒙古自治区市场监督管理局 with the roles auditor and
+    consumer officer at that department and then one API key, set up by the
+    demo admin through the API; the client is left without any cookie."""
     csrf = {"X-CSRF-Token": login(client, "admin")}
     bureau = department(session, MARKET_BUREAU)
     created = client.post(
@@ -61,8 +61,6 @@ def app_key(client: TestClient, session: Session) -> AppKey:
     )
     assert created.status_code == 201, created.text
     application_id = created.json()["id"]
-    issued = client.post("/api/v1/api-keys", json={"application_id": application_id}, headers=csrf)
-    assert issued.status_code == 201, issued.text
     for role in ("auditor", "consumer_officer"):
         granted = client.post(
             "/api/v1/role-assignments",
@@ -70,6 +68,8 @@ def app_key(client: TestClient, session: Session) -> AppKey:
             headers=csrf,
         )
         assert granted.status_code == 201, granted.text
+    issued = client.post("/api/v1/api-keys", json={"application_id": application_id}, headers=csrf)
+    assert issued.status_code == 201, issued.text
     client.cookies.clear()
     return AppKey(
         application_id=application_id,

@@ -37,11 +37,15 @@ from govdata.orgs.scopes import scoped_listing
 actions = ActionSet("accounts.applications")
 
 
-def _authorize_acting_as(ctx: Context, app: Application) -> None:
+def _authorize_acting_as(ctx: Context, app: Application) -> list[str]:
     """A key lets its holder act as the application: whoever issues one (or
-    switches the application back on) must hold every role the application has."""
+    switches the application back on) must hold every role the application has.
+    Returns the ids of those role assignments."""
+    held = []
     for assignment, org in assignments_of(ctx.session, application_id=app.id):
         ctx.authorize_delegation(Role(assignment.role), org.ref, subtree=assignment.include_subtree)
+        held.append(assignment.id)
+    return held
 
 
 @actions.register(
@@ -121,7 +125,7 @@ def api_key_create(ctx: Context, data: ApiKeyCreate) -> ApiKeyIssued:
     ctx.authorize_somewhere("accounts:application:manage_keys")
     app = get_application(ctx, data.application_id)
     ctx.authorize("accounts:application:manage_keys", get_org(ctx, app.organisation_id).ref)
-    _authorize_acting_as(ctx, app)
+    assignment_ids = _authorize_acting_as(ctx, app)
     key_id = "gk_" + secrets.token_hex(12)
     secret = secrets.token_urlsafe(32)
     expires_at = utcnow() + timedelta(days=data.valid_days) if data.valid_days else None
@@ -133,6 +137,7 @@ def api_key_create(ctx: Context, data: ApiKeyCreate) -> ApiKeyIssued:
                 secret.encode("utf-8"), key_id.encode("ascii")
             ),
             expires_at=expires_at,
+            assignment_ids=assignment_ids,
         )
     )
     record_event(ctx, ApiKeyIssuedEvent(subject_id=key_id, application_id=app.id))

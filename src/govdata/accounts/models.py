@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     ForeignKey,
@@ -103,6 +104,8 @@ class ApiKey(Base):
         ForeignKey("applications.id", ondelete="CASCADE"), index=True
     )
     secret_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    # The application's role assignments at issuance: the most this key can do.
+    assignment_ids: Mapped[list[str]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -47,11 +47,16 @@ def assignments_of(
 
 
 def _grants(
-    session: Session, *, user_id: str | None, application_id: str | None
+    session: Session,
+    *,
+    user_id: str | None,
+    application_id: str | None,
+    only: frozenset[str] | None = None,
 ) -> tuple[RoleGrant, ...]:
     return tuple(
         RoleGrant(Role(a.role), a.organisation_id, org.path, a.include_subtree)
         for a, org in assignments_of(session, user_id=user_id, application_id=application_id)
+        if only is None or a.id in only
     )
 
 
@@ -65,13 +70,21 @@ def actor_for_user(session: Session, user: User) -> Actor:
     )
 
 
-def actor_for_application(session: Session, app: Application) -> Actor:
+def actor_for_application(session: Session, app: Application, key: ApiKey) -> Actor:
+    """The application as one of its keys may act: with the roles it held when
+    the key was issued and still holds. A role granted later reaches only keys
+    issued later, by someone who could hand that role on."""
     return Actor(
         kind="application",
         id=app.id,
         name=app.name,
         organisation_id=app.organisation_id,
-        grants=_grants(session, user_id=None, application_id=app.id),
+        grants=_grants(
+            session,
+            user_id=None,
+            application_id=app.id,
+            only=frozenset(key.assignment_ids),
+        ),
     )
 
 
@@ -134,7 +147,7 @@ def authenticate_signed_request(
         raise Unauthenticated("应用已停用", code="api_key_revoked")
     _consume_nonce(session, key_id, nonce, signed_at + max_skew)
     api_key.last_used_at = now
-    return actor_for_application(session, app)
+    return actor_for_application(session, app, api_key)
 
 
 def _consume_nonce(session: Session, key_id: str, nonce: str, expires_at: datetime) -> None:

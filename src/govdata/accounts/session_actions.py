@@ -8,7 +8,7 @@ only after the caller's transaction has been committed.
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 from sqlalchemy import delete, select
@@ -48,6 +48,38 @@ def _refuse(
     return LoginOutcome(refusal_code=code, refusal_message=message)
 
 
+WRONG_CREDENTIALS = ("login_failed", "用户名或密码错误")
+ACCOUNT_LOCKED = ("account_locked", "登录失败次数过多，账号已临时锁定，请稍后再试")
+
+
+def _refusal(
+    ctx: Context, user: User | None, *, password_ok: bool, now: datetime
+) -> tuple[str, str] | None:
+    """Why this login is refused (code, message), or None to let it in.
+
+    Locked and disabled accounts are named only to someone who knows the
+    password; anyone else gets the same answer as for a wrong password. Only
+    wrong passwords on an open account count towards the lock.
+    """
+    if user is None:
+        return WRONG_CREDENTIALS
+    if user.locked_until is not None and user.locked_until > now:
+        return (
+            ("account_locked", "登录失败次数过多，账号已临时锁定，请稍后再试")
+            if password_ok
+            else (WRONG_CREDENTIALS)
+        )
+    if not user.is_active:
+        return ("account_disabled", "账号已停用") if password_ok else WRONG_CREDENTIALS
+    if not password_ok:
+        user.failed_logins += 1
+        if user.failed_logins >= ctx.settings.max_login_failures:
+            user.locked_until = now + timedelta(minutes=ctx.settings.login_lock_minutes)
+            user.failed_logins = 0
+        return WRONG_CREDENTIALS
+    return None
+
+
 @actions.register(
     "session_login",
     LoginInput,
@@ -65,24 +97,11 @@ def session_login(ctx: Context, data: LoginInput) -> LoginOutcome:
     password = data.password.get_secret_value()
     # Always pay for one hash, so the answer time does not tell which accounts exist.
     password_ok = verify_password(user.password_hash if user else DUMMY_HASH, password)
-    if user is None:
-        return _refuse(ctx, None, data.username, "login_failed", "用户名或密码错误")
-    if user.locked_until is not None and user.locked_until > now:
-        return _refuse(
-            ctx,
-            user,
-            user.username,
-            "account_locked",
-            "登录失败次数过多，账号已临时锁定，请稍后再试",
-        )
-    if not user.is_active:
-        return _refuse(ctx, user, user.username, "account_disabled", "账号已停用")
-    if not password_ok:
-        user.failed_logins += 1
-        if user.failed_logins >= ctx.settings.max_login_failures:
-            user.locked_until = now + timedelta(minutes=ctx.settings.login_lock_minutes)
-            user.failed_logins = 0
-        return _refuse(ctx, user, user.username, "login_failed", "用户名或密码错误")
+    refusal = _refusal(ctx, user, password_ok=password_ok, now=now)
+    if refusal is not None:
+        code, message = refusal
+        return _refuse(ctx, user, user.username if user else data.username, code, message)
+    assert user is not None  # noqa: S101  (_refusal refuses a missing user; for mypy)
     user.failed_logins = 0
     user.locked_until = None
     if needs_rehash(user.password_hash):

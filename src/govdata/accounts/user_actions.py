@@ -31,6 +31,7 @@ from govdata.accounts.schemas import (
     UserOut,
     UserQuery,
 )
+from govdata.accounts.services import assignments_of
 from govdata.actions import ActionSet, Context
 from govdata.authz import ASSIGNABLE_ROLES, ROLE_LABELS, Role
 from govdata.db import new_id
@@ -213,6 +214,13 @@ def role_revoke(ctx: Context, data: AssignmentId) -> dict[str, str]:
         raise NotFound("角色授权不存在", fields={"id": data.id})
     org = get_org(ctx, assignment.organisation_id)
     ctx.authorize("accounts:role:grant", org.ref)
+    grantee = RoleGrantInput(
+        user_id=assignment.user_id,
+        application_id=assignment.application_id,
+        role=Role(assignment.role),
+        organisation_id=assignment.organisation_id,
+    )
+    ctx.authorize("accounts:role:grant", _grantee_org(ctx, grantee).ref)
     ctx.authorize_delegation(Role(assignment.role), org.ref, subtree=assignment.include_subtree)
     if ctx.actor.kind == "user" and assignment.user_id == ctx.actor.id:
         raise InvalidInput("不能撤销自己的角色，请由其他管理员操作", code="cannot_revoke_own_role")
@@ -268,6 +276,12 @@ def user_set_active(ctx: Context, data: ActiveState) -> UserOut:
     ctx.authorize("accounts:user:manage", get_org(ctx, user.organisation_id).ref)
     if not data.active and ctx.actor.kind == "user" and ctx.actor.id == user.id:
         raise InvalidInput("不能停用自己的账号", code="cannot_disable_self")
+    if data.active:
+        # Switching an account back on hands its roles out again.
+        for assignment, org in assignments_of(ctx.session, user_id=user.id):
+            ctx.authorize_delegation(
+                Role(assignment.role), org.ref, subtree=assignment.include_subtree
+            )
     if user.is_active != data.active:
         user.is_active = data.active
         if not data.active:

@@ -212,7 +212,7 @@ class Metrics:
             self.latency.labels(method, template).observe(elapsed)
             access_log.info(
                 "request",
-                method=scope["method"],
+                method=method,
                 path=scope["path"],
                 route=template,
                 status=status,

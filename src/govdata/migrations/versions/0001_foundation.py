@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-21 13:37:01.123699
+Create Date: 2026-11-21 14:10:12.201469
 """
 
 from collections.abc import Sequence
@@ -171,6 +171,7 @@ def upgrade() -> None:
         sa.Column("key_id", sa.String(length=40), nullable=False),
         sa.Column("application_id", sa.String(length=36), nullable=False),
         sa.Column("secret_ciphertext", sa.LargeBinary(), nullable=False),
+        sa.Column("assignment_ids", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
