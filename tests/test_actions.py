@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from fastapi import FastAPI
 from pydantic import BaseModel
+from sqlalchemy import delete, select
 
 from govdata.actions import ActionRegistry, ActionSet, AuthorizationNotChecked, Context
 from govdata.areas import ACTION_SETS, build_policy
+from govdata.authz import ANONYMOUS
+from govdata.db import WriteInReadOnlyUnit
 from govdata.errors import Forbidden, GovdataError, InvalidInput, Unauthenticated
+from govdata.events import EventRecord
+from govdata.orgs.models import Organisation
 from tests.factories import anonymous
 
 
@@ -106,3 +112,22 @@ def test_after_commit_callbacks_run_only_when_the_transaction_commits(
     operator.after_commit(lambda: fired.append("sent"))
     nested.rollback()
     assert fired == []
+
+
+def test_a_read_only_unit_of_work_refuses_flushes_and_bulk_writes(
+    app: FastAPI,
+) -> None:
+    runtime = app.state.runtime
+
+    def rename(ctx: Context) -> None:
+        org = ctx.session.scalars(select(Organisation)).first()
+        assert org is not None
+        org.name = "改名"
+        ctx.session.flush()
+
+    def bulk_delete(ctx: Context) -> None:
+        ctx.session.execute(delete(EventRecord))
+
+    for work in (rename, bulk_delete):
+        with pytest.raises(WriteInReadOnlyUnit):
+            runtime.unit_of_work(ANONYMOUS, None, work, read_only=True)

@@ -91,6 +91,25 @@ def _configure_sqlite(engine: Engine) -> None:
 READ_ONLY = {"sqlite_begin": "DEFERRED"}
 
 
+class WriteInReadOnlyUnit(RuntimeError):
+    """A unit of work declared read-only tried to change data: a programming error."""
+
+
+def forbid_writes(session: Session) -> None:
+    """Make ``session`` refuse any flush and any INSERT, UPDATE or DELETE statement."""
+
+    def on_flush(flushing: Session, _context: Any, _instances: Any) -> None:
+        if flushing.new or flushing.dirty or flushing.deleted:
+            raise WriteInReadOnlyUnit("a read-only unit of work tried to write")
+
+    def on_execute(state: Any) -> None:
+        if state.is_insert or state.is_update or state.is_delete:
+            raise WriteInReadOnlyUnit("a read-only unit of work tried to write")
+
+    event.listen(session, "before_flush", on_flush)
+    event.listen(session, "do_orm_execute", on_execute)
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})

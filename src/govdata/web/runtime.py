@@ -11,7 +11,7 @@ from starlette.requests import Request
 
 from govdata.actions import ActionRegistry, Context
 from govdata.authz import Actor, PolicyTable
-from govdata.db import READ_ONLY, Database
+from govdata.db import READ_ONLY, Database, forbid_writes
 from govdata.services import Services
 from govdata.settings import Settings
 
@@ -42,6 +42,7 @@ class Runtime:
         with self.db.transaction() as session:
             if read_only:
                 session.connection(execution_options=READ_ONLY)
+                forbid_writes(session)
             ctx = Context(
                 session=session,
                 actor=actor,
