@@ -64,6 +64,10 @@ class SchemaCollector:
                 "description": "调用方可纠正的错误（代码见 error.code）",
                 "content": self.json_content(ErrorBody),
             },
+            "5XX": {
+                "description": "服务端错误：internal_error（不含细节）或 storage_busy（可重试）",
+                "content": self.json_content(ErrorBody),
+            },
         }
 
 
@@ -125,10 +129,19 @@ def add_action_route(
     status_code: int = 200,
 ) -> None:
     spec = registry.get(action)
-    source: Source = "query" if method == "GET" else "body"
+    # GET and DELETE carry their input in the path and the query string.
+    source: Source = "query" if method in {"GET", "DELETE"} else "body"
     path_fields = re.findall(r"{(\w+)}", path)
+    input_schema = schemas.schema(spec.input_model, "validation")
+    properties: dict[str, Any] = input_schema.get("properties", {})
+    required = set(input_schema.get("required", []))
     parameters: list[dict[str, Any]] = [
-        {"name": field, "in": "path", "required": True, "schema": {"type": "string"}}
+        {
+            "name": field,
+            "in": "path",
+            "required": True,
+            "schema": properties.get(field, {"type": "string"}),
+        }
         for field in path_fields
     ]
     returns = get_type_hints(spec.func)["return"]
@@ -136,19 +149,21 @@ def add_action_route(
         "parameters": parameters,
         "responses": schemas.responses(status_code, returns),
     }
+    body_fields = {name: prop for name, prop in properties.items() if name not in path_fields}
     if source == "body":
+        body_schema = {
+            **input_schema,
+            "properties": body_fields,
+            "required": sorted(required & set(body_fields)),
+        }
         extra["requestBody"] = {
-            "content": {
-                "application/json": {"schema": schemas.schema(spec.input_model, "validation")}
-            },
-            "required": True,
+            "content": {"application/json": {"schema": body_schema}},
+            "required": bool(body_schema["required"]),
         }
     else:
-        schema = spec.input_model.model_json_schema()
         parameters.extend(
-            {"name": field, "in": "query", "required": False, "schema": {"type": "string"}}
-            for field in schema.get("properties", {})
-            if field not in path_fields
+            {"name": name, "in": "query", "required": name in required, "schema": prop}
+            for name, prop in body_fields.items()
         )
     router.add_api_route(
         path,
