@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from govdata.actions import ActionRegistry, Context
 from govdata.portal.common import (
@@ -16,8 +16,8 @@ from govdata.portal.common import (
     option_ids,
     page_chrome,
     read_form,
-    run_action,
     run_unit,
+    submit_form,
 )
 from govdata.portal.rendering import render
 from govdata.web.auth import Caller, require_signed_in
@@ -69,16 +69,16 @@ async def applications_page(request: Request) -> Response:
 
 @router.post("/applications")
 async def application_submit(request: Request) -> Response:
-    caller = await current_caller(request)
-    require_signed_in(caller)
-    data = await read_form(request, caller)
-    payload = {
-        "name": data.get("name", ""),
-        "organisation_id": data.get("organisation_id", ""),
-        "description": data.get("description", ""),
-    }
-    await run_action(request, caller, "application_create", payload)
-    return RedirectResponse("/applications", status_code=303)
+    return await submit_form(
+        request,
+        "application_create",
+        lambda form: {
+            "name": form.get("name", ""),
+            "organisation_id": form.get("organisation_id", ""),
+            "description": form.get("description", ""),
+        },
+        lambda _: "/applications",
+    )
 
 
 @router.post("/applications/{app_id}/keys")
@@ -99,33 +99,31 @@ async def api_key_submit(request: Request, app_id: str) -> Response:
 
 @router.post("/applications/{app_id}/status")
 async def application_status_submit(request: Request, app_id: str) -> Response:
-    caller = await current_caller(request)
-    require_signed_in(caller)
-    data = await read_form(request, caller)
-    payload = {"id": app_id, "active": data.get("active") == "1"}
-    await run_action(request, caller, "application_set_active", payload)
-    return RedirectResponse("/applications", status_code=303)
+    return await submit_form(
+        request,
+        "application_set_active",
+        lambda form: {"id": app_id, "active": form.get("active") == "1"},
+        lambda _: "/applications",
+    )
 
 
 @router.post("/applications/{app_id}/roles")
 async def application_role_submit(request: Request, app_id: str) -> Response:
-    caller = await current_caller(request)
-    require_signed_in(caller)
-    data = await read_form(request, caller)
-    payload = {
-        "application_id": app_id,
-        "role": data.get("role", ""),
-        "organisation_id": data.get("organisation_id", ""),
-        "include_subtree": data.get("include_subtree") == "on",
-    }
-    await run_action(request, caller, "role_grant", payload)
-    return RedirectResponse("/applications", status_code=303)
+    return await submit_form(
+        request,
+        "role_grant",
+        lambda form: {
+            "application_id": app_id,
+            "role": form.get("role", ""),
+            "organisation_id": form.get("organisation_id", ""),
+            "include_subtree": form.get("include_subtree") == "on",
+        },
+        lambda _: "/applications",
+    )
 
 
 @router.post("/api-keys/{key_id}/revoke")
 async def api_key_revoke_submit(request: Request, key_id: str) -> Response:
-    caller = await current_caller(request)
-    require_signed_in(caller)
-    await read_form(request, caller)
-    await run_action(request, caller, "api_key_revoke", {"key_id": key_id})
-    return RedirectResponse("/applications", status_code=303)
+    return await submit_form(
+        request, "api_key_revoke", lambda _: {"key_id": key_id}, lambda _: "/applications"
+    )

@@ -9,11 +9,11 @@ from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import RedirectResponse
+from starlette.responses import RedirectResponse, Response
 
 from govdata.actions import Context
 from govdata.authz import ASSIGNABLE_ROLES, ROLE_LABELS
-from govdata.web.auth import Caller, authenticate, require_csrf
+from govdata.web.auth import Caller, authenticate, require_csrf, require_signed_in
 from govdata.web.runtime import request_id_of, runtime_of
 
 # The roles a form may offer (public and member are implicit).
@@ -60,6 +60,21 @@ async def run_action(request: Request, caller: Caller, name: str, data: dict[str
     """Run one action in its own unit of work."""
     rt = runtime_of(request)
     return await run_in_threadpool(rt.run_action, caller.actor, request_id_of(request), name, data)
+
+
+FormBuilder = Callable[[dict[str, str]], dict[str, Any]]
+
+
+async def submit_form(
+    request: Request, action: str, build: FormBuilder, redirect_to: Callable[[dict[str, str]], str]
+) -> Response:
+    """A portal form that runs one action: signed-in caller, CSRF token, the
+    action's input built from the form, then a redirect (303, POST-redirect-GET)."""
+    caller = await current_caller(request)
+    require_signed_in(caller)
+    form = await read_form(request, caller)
+    await run_action(request, caller, action, build(form))
+    return RedirectResponse(redirect_to(form), status_code=303)
 
 
 def option_ids(options: list[Any]) -> set[str]:

@@ -19,6 +19,7 @@ from govdata.portal.common import (
     run_action,
     run_unit,
     safe_next,
+    submit_form,
 )
 from govdata.portal.rendering import render
 from govdata.web.auth import SESSION_COOKIE, require_signed_in
@@ -56,47 +57,48 @@ async def users_page(request: Request) -> Response:
     )
 
 
-@router.post("/users")
-async def user_submit(request: Request) -> Response:
-    caller = await current_caller(request)
-    require_signed_in(caller)
-    data = await read_form(request, caller)
+def _new_user(form: dict[str, str]) -> dict[str, Any]:
     payload: dict[str, Any] = {
-        "username": data.get("username", ""),
-        "display_name": data.get("display_name", ""),
-        "organisation_id": data.get("organisation_id", ""),
-        "password": data.get("password", ""),
+        "username": form.get("username", ""),
+        "display_name": form.get("display_name", ""),
+        "organisation_id": form.get("organisation_id", ""),
+        "password": form.get("password", ""),
         "roles": [],
     }
-    if data.get("role"):
+    if form.get("role"):
         payload["roles"] = [
             {
-                "role": data["role"],
+                "role": form["role"],
                 "organisation_id": payload["organisation_id"],
-                "include_subtree": data.get("include_subtree") == "on",
+                "include_subtree": form.get("include_subtree") == "on",
             }
         ]
-    await run_action(request, caller, "user_create", payload)
-    return RedirectResponse("/users", status_code=303)
+    return payload
+
+
+@router.post("/users")
+async def user_submit(request: Request) -> Response:
+    return await submit_form(request, "user_create", _new_user, lambda _: "/users")
 
 
 @router.post("/users/{user_id}/status")
 async def user_status_submit(request: Request, user_id: str) -> Response:
-    caller = await current_caller(request)
-    require_signed_in(caller)
-    data = await read_form(request, caller)
-    payload = {"id": user_id, "active": data.get("active") == "1"}
-    await run_action(request, caller, "user_set_active", payload)
-    return RedirectResponse("/users", status_code=303)
+    return await submit_form(
+        request,
+        "user_set_active",
+        lambda form: {"id": user_id, "active": form.get("active") == "1"},
+        lambda _: "/users",
+    )
 
 
 @router.post("/role-assignments/{assignment_id}/revoke")
 async def role_revoke_submit(request: Request, assignment_id: str) -> Response:
-    caller = await current_caller(request)
-    require_signed_in(caller)
-    data = await read_form(request, caller)
-    await run_action(request, caller, "role_revoke", {"id": assignment_id})
-    return RedirectResponse(safe_next(data.get("next"), "/users"), status_code=303)
+    return await submit_form(
+        request,
+        "role_revoke",
+        lambda _: {"id": assignment_id},
+        lambda form: safe_next(form.get("next"), "/users"),
+    )
 
 
 @router.get("/account")
