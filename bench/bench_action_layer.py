@@ -17,6 +17,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -95,9 +96,12 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
                 lambda: registry.run("organisation_show", ctx, {"id": org_id}),
             )
         app = create_app(settings, database)
-        through_http = asyncio.run(
-            timed_http(app, f"/api/v1/organisations/{org_id}", args.calls, args.repeats)
-        )
+        # Its own thread and event loop: the caller may already be running one.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            through_http = pool.submit(
+                asyncio.run,
+                timed_http(app, f"/api/v1/organisations/{org_id}", args.calls, args.repeats),
+            ).result()
         database.dispose()
 
     results = {
