@@ -39,18 +39,19 @@ from govdata.services import build_services
 from govdata.settings import Settings
 
 
-def timed(calls: int, repeats: int, work: Callable[[], object]) -> float:
-    """Median seconds per call over ``repeats`` runs of ``calls`` calls, after one
-    untimed run to warm caches."""
-    for _ in range(calls):
-        work()
-    runs = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        for _ in range(calls):
-            work()
-        runs.append((time.perf_counter() - started) / calls)
-    return statistics.median(runs)
+def timed(calls: int, repeats: int, *works: Callable[[], object]) -> list[float]:
+    """Median seconds per call of each of ``works``, timed in alternation (one run
+    of each per round, ``repeats`` rounds) after one untimed round to warm caches,
+    so that drift in the machine's speed touches all of them alike."""
+    runs: list[list[float]] = [[] for _ in works]
+    for round_number in range(repeats + 1):
+        for index, work in enumerate(works):
+            started = time.perf_counter()
+            for _ in range(calls):
+                work()
+            if round_number:
+                runs[index].append((time.perf_counter() - started) / calls)
+    return [statistics.median(samples) for samples in runs]
 
 
 async def timed_http(app: Any, path: str, calls: int, repeats: int) -> float:
@@ -89,10 +90,10 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             ctx = Context(session, system_actor("bench"), build_policy(), settings, services)
             org_id = session.scalars(select(Organisation.id).limit(1)).one()
             validated = OrganisationId(id=org_id)
-            direct = timed(args.calls, args.repeats, lambda: organisation_show(ctx, validated))
-            through_registry = timed(
+            direct, through_registry = timed(
                 args.calls,
                 args.repeats,
+                lambda: organisation_show(ctx, validated),
                 lambda: registry.run("organisation_show", ctx, {"id": org_id}),
             )
         app = create_app(settings, database)
