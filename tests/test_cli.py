@@ -29,7 +29,17 @@ from tests.factories import STRONG_PASSWORD
 
 Invoke = Callable[..., Result]
 
-TOP_LEVEL_COMMANDS = ("serve", "db", "demo", "user", "org", "node", "settings", "actions")
+TOP_LEVEL_COMMANDS = (
+    "serve",
+    "db",
+    "demo",
+    "user",
+    "org",
+    "node",
+    "calendar",
+    "settings",
+    "actions",
+)
 
 
 def command_paths() -> list[tuple[str, ...]]:
@@ -381,3 +391,20 @@ def test_importing_a_missing_division_file_fails_cleanly(govdata: Invoke, tmp_pa
 
     assert result.exit_code == 1
     assert "无法读取" in result.output
+
+
+def test_calendar_deadline_counts_working_days_on_the_statutory_calendar(
+    govdata: Invoke,
+) -> None:
+    result = govdata("calendar", "deadline", "2026-09-15", "--today", "2026-10-12")
+
+    assert result.exit_code == 0, result.output
+    assert "2026-10-19" in result.output
+    assert "即将到期" in result.output
+
+
+def test_calendar_refuses_a_year_it_does_not_cover(govdata: Invoke) -> None:
+    result = govdata("calendar", "show", "2031")
+
+    assert result.exit_code == 1
+    assert "calendar_year_not_covered" in result.output

@@ -33,10 +33,15 @@ org_app = typer.Typer(
     help="Organisations: the tree, division editions, regions.", no_args_is_help=True
 )
 node_app = typer.Typer(help="This node's identity.", no_args_is_help=True)
+calendar_app = typer.Typer(
+    help="The statutory calendar of working days (holidays and make-up workdays).",
+    no_args_is_help=True,
+)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(org_app, name="org")
 app.add_typer(node_app, name="node")
+app.add_typer(calendar_app, name="calendar")
 
 
 class AssignableRole(StrEnum):
@@ -324,6 +329,64 @@ def node_show() -> None:
         if key != "public_key_pem":
             console.print(f"{key}: {value}")
     console.print(node.public_key_pem)
+
+
+def _calendar(settings: Settings) -> Any:
+    from govdata.workdays.calendar import CalendarDataInvalid, StatutoryCalendar
+
+    try:
+        return StatutoryCalendar.load(settings.calendar_file)
+    except (OSError, CalendarDataInvalid) as error:
+        err_console.print(f"[red]节假日数据无效[/red] {escape(str(error))}")
+        raise typer.Exit(code=1) from None
+
+
+@calendar_app.command("show")
+def calendar_show(
+    year: Annotated[int, typer.Argument(help="Year, e.g. 2026.")],
+) -> None:
+    """List a year's holidays and make-up workdays, with the notice they come from."""
+    settings = _settings()
+    try:
+        arrangement = _calendar(settings).year(year)
+    except GovdataError as error:
+        _fail(error)
+    console.print(f"{year}年  来源：{arrangement.source}")
+    console.print("放假：" + "、".join(d.isoformat() for d in sorted(arrangement.holidays)))
+    console.print("调休上班：" + "、".join(d.isoformat() for d in sorted(arrangement.workdays)))
+
+
+@calendar_app.command("deadline")
+def calendar_deadline(
+    start: Annotated[str, typer.Argument(help="Day the task started (YYYY-MM-DD).")],
+    *,
+    days: Annotated[int, typer.Option(min=1, help="Working days allowed.")] = 20,
+    today: Annotated[
+        str | None, typer.Option(help="Day to judge the status on (default: today, Beijing).")
+    ] = None,
+) -> None:
+    """When a task started on START is due, and where it stands (20 working days by default)."""
+    from datetime import date, datetime
+
+    from govdata.orgs.services import BEIJING
+    from govdata.workdays.deadlines import DEADLINE_STATE_LABELS, deadline_status
+
+    settings = _settings()
+    try:
+        started = date.fromisoformat(start)
+        judged = date.fromisoformat(today) if today else datetime.now(BEIJING).date()
+    except ValueError as error:
+        err_console.print(f"[red]日期格式错误[/red] {escape(str(error))}")
+        raise typer.Exit(code=1) from None
+    try:
+        status = deadline_status(_calendar(settings), started, judged, working_days=days)
+    except GovdataError as error:
+        _fail(error)
+    console.print(
+        f"开始 {status.started}，{days}个工作日内，截止 {status.due}；"
+        f"截至 {judged} 剩余 {status.working_days_left} 个工作日："
+        f"{DEADLINE_STATE_LABELS[status.state]}"
+    )
 
 
 @app.command("settings")

@@ -11,12 +11,17 @@ from dataclasses import dataclass
 
 from govdata.secretbox import SecretBox
 from govdata.settings import Settings
+from govdata.workdays.calendar import StatutoryCalendar
 
 
 @dataclass(frozen=True)
 class Services:
     secretbox: SecretBox
+    calendar: StatutoryCalendar
 
 
 def build_services(settings: Settings) -> Services:
-    return Services(secretbox=SecretBox.from_keys_dir(settings.keys_dir))
+    return Services(
+        secretbox=SecretBox.from_keys_dir(settings.keys_dir),
+        calendar=StatutoryCalendar.load(settings.calendar_file),
+    )

@@ -80,6 +80,13 @@ class Settings(BaseSettings):
     login_lock_minutes: int = Field(
         default=15, ge=1, description="How long a locked account stays locked."
     )
+    calendar_file: Path | None = Field(
+        default=None,
+        description=(
+            "JSON file of holiday arrangements that adds or replaces years of the shipped "
+            "statutory calendar (same layout as govdata/workdays/data/cn-statutory.json)."
+        ),
+    )
     log_format: str = Field(
         default="console", description="console (human-readable) or json (one object per line)."
     )

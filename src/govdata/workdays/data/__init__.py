@@ -1,0 +1,1 @@
+"""Holiday arrangements shipped with govdata (read with importlib.resources)."""
