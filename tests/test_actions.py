@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi import FastAPI
 from pydantic import BaseModel
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 
 from govdata.actions import ActionRegistry, ActionSet, AuthorizationNotChecked, Context
 from govdata.areas import ACTION_SETS, build_policy
@@ -131,3 +131,17 @@ def test_a_read_only_unit_of_work_refuses_flushes_and_bulk_writes(
     for work in (rename, bulk_delete):
         with pytest.raises(WriteInReadOnlyUnit):
             runtime.unit_of_work(ANONYMOUS, None, work, read_only=True)
+
+
+def test_a_read_only_unit_of_work_refuses_textual_sql_writes_too(app: FastAPI) -> None:
+    runtime = app.state.runtime
+
+    def raw_delete(ctx: Context) -> None:
+        ctx.session.execute(text("DELETE FROM events"))
+
+    with pytest.raises(WriteInReadOnlyUnit):
+        runtime.unit_of_work(ANONYMOUS, None, raw_delete, read_only=True)
+    # The ban ends with the unit of work.
+    runtime.unit_of_work(
+        ANONYMOUS, None, lambda ctx: ctx.session.execute(text("DELETE FROM used_nonces"))
+    )

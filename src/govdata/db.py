@@ -7,8 +7,9 @@ Actions never commit.
 
 from __future__ import annotations
 
+import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -95,19 +96,33 @@ class WriteInReadOnlyUnit(RuntimeError):
     """A unit of work declared read-only tried to change data: a programming error."""
 
 
-def forbid_writes(session: Session) -> None:
-    """Make ``session`` refuse any flush and any INSERT, UPDATE or DELETE statement."""
+_WRITING_STATEMENT = re.compile(
+    r"^\s*(INSERT|UPDATE|DELETE|REPLACE|MERGE|UPSERT|CREATE|DROP|ALTER|TRUNCATE)\b",
+    re.IGNORECASE,
+)
+
+
+def forbid_writes(session: Session, connection: Connection) -> Callable[[], None]:
+    """Make ``session`` refuse any flush, and its ``connection`` any statement that
+    writes (ORM or textual SQL). Returns the function that lifts the ban, to be
+    called when the unit of work ends (a test's connection outlives it)."""
 
     def on_flush(flushing: Session, _context: Any, _instances: Any) -> None:
         if flushing.new or flushing.dirty or flushing.deleted:
             raise WriteInReadOnlyUnit("a read-only unit of work tried to write")
 
-    def on_execute(state: Any) -> None:
-        if state.is_insert or state.is_update or state.is_delete:
+    def on_cursor_execute(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        if _WRITING_STATEMENT.match(statement):
             raise WriteInReadOnlyUnit("a read-only unit of work tried to write")
 
     event.listen(session, "before_flush", on_flush)
-    event.listen(session, "do_orm_execute", on_execute)
+    event.listen(connection, "before_cursor_execute", on_cursor_execute)
+
+    def lift() -> None:
+        event.remove(session, "before_flush", on_flush)
+        event.remove(connection, "before_cursor_execute", on_cursor_execute)
+
+    return lift
 
 
 def make_engine(url: str) -> Engine:

@@ -110,3 +110,17 @@ def test_a_disabled_application_cannot_call_with_its_keys(
     registry.run("application_set_active", operator, {"id": app.id, "active": True})
     operator.session.flush()
     assert call() == 200
+
+
+def test_a_locked_account_gives_the_same_answer_whatever_the_password(
+    client: TestClient, operator: Context
+) -> None:
+    for _ in range(operator.settings.max_login_failures):
+        client.post("/api/v1/session", json={"username": "auditor", "password": "wrong"})
+    answers = {
+        client.post("/api/v1/session", json={"username": "auditor", "password": password}).json()[
+            "error"
+        ]["code"]
+        for password in ("still-wrong", "Govdata-Demo-2026")
+    }
+    assert answers == {"account_locked"}

@@ -187,3 +187,15 @@ def test_switching_a_person_back_on_needs_reach_over_their_roles(
     registry.run("user_set_active", operator, {"id": strong.id, "active": False})
     with pytest.raises(Forbidden):
         registry.run("user_set_active", hohhot_admin, {"id": strong.id, "active": True})
+
+
+def test_an_admin_cannot_disable_someone_whose_roles_reach_further(
+    registry: ActionRegistry, operator: Context
+) -> None:
+    bureau = department(operator.session, "内蒙古自治区政务服务与数据管理局")
+    narrow = make_user(registry, operator, "bureau_admin", bureau, Role.PLATFORM_ADMIN)
+    admin = user_actor(operator.session, "admin")
+    with pytest.raises(Forbidden):
+        registry.run(
+            "user_set_active", context_for(operator, narrow), {"id": admin.id, "active": False}
+        )

@@ -147,3 +147,17 @@ def test_every_shipped_make_up_workday_is_a_weekend_day_and_every_year_names_its
         arrangement = CALENDAR.year(year)
         assert "节假日安排" in arrangement.source
         assert all(day.weekday() >= 5 for day in arrangement.workdays)
+
+
+def test_a_file_whose_years_are_not_a_mapping_is_refused(tmp_path: Path) -> None:
+    override = tmp_path / "list.json"
+    override.write_text('{"years": []}', "utf-8")
+    with pytest.raises(CalendarDataInvalid, match="years"):
+        StatutoryCalendar.load(override)
+
+
+def test_a_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
+    override = tmp_path / "gbk.json"
+    override.write_bytes('{"years": {"2027": {"source": "节假日安排"}}}'.encode("gbk"))
+    with pytest.raises(CalendarDataInvalid, match="UTF-8"):
+        StatutoryCalendar.load(override)

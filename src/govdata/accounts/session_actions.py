@@ -50,6 +50,7 @@ def _refuse(
 
 WRONG_CREDENTIALS = ("login_failed", "用户名或密码错误")
 ACCOUNT_LOCKED = ("account_locked", "登录失败次数过多，账号已临时锁定，请稍后再试")
+ACCOUNT_DISABLED = ("account_disabled", "账号已停用")
 
 
 def _refusal(
@@ -57,20 +58,16 @@ def _refusal(
 ) -> tuple[str, str] | None:
     """Why this login is refused (code, message), or None to let it in.
 
-    Locked and disabled accounts are named only to someone who knows the
-    password; anyone else gets the same answer as for a wrong password. Only
-    wrong passwords on an open account count towards the lock.
+    A locked or disabled account gets the same answer whatever password is
+    given, so that it cannot be used to test passwords. Only wrong passwords on
+    an open account count towards the lock.
     """
     if user is None:
         return WRONG_CREDENTIALS
     if user.locked_until is not None and user.locked_until > now:
-        return (
-            ("account_locked", "登录失败次数过多，账号已临时锁定，请稍后再试")
-            if password_ok
-            else (WRONG_CREDENTIALS)
-        )
+        return ACCOUNT_LOCKED
     if not user.is_active:
-        return ("account_disabled", "账号已停用") if password_ok else WRONG_CREDENTIALS
+        return ACCOUNT_DISABLED
     if not password_ok:
         user.failed_logins += 1
         if user.failed_logins >= ctx.settings.max_login_failures:

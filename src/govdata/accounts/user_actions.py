@@ -276,12 +276,11 @@ def user_set_active(ctx: Context, data: ActiveState) -> UserOut:
     ctx.authorize("accounts:user:manage", get_org(ctx, user.organisation_id).ref)
     if not data.active and ctx.actor.kind == "user" and ctx.actor.id == user.id:
         raise InvalidInput("不能停用自己的账号", code="cannot_disable_self")
-    if data.active:
-        # Switching an account back on hands its roles out again.
-        for assignment, org in assignments_of(ctx.session, user_id=user.id):
-            ctx.authorize_delegation(
-                Role(assignment.role), org.ref, subtree=assignment.include_subtree
-            )
+    # Switching an account off takes its roles away, switching it on hands them
+    # out again: either needs the reach to grant and withdraw every one of them.
+    for assignment, org in assignments_of(ctx.session, user_id=user.id):
+        ctx.authorize("accounts:role:grant", org.ref)
+        ctx.authorize_delegation(Role(assignment.role), org.ref, subtree=assignment.include_subtree)
     if user.is_active != data.active:
         user.is_active = data.active
         if not data.active:

@@ -37,12 +37,15 @@ class Runtime:
     ) -> T:
         """Run ``work`` in one transaction that commits only if it succeeds.
 
-        ``read_only`` work does not take the embedded database's write lock.
+        ``read_only`` work does not take the embedded database's write lock,
+        and any attempt of it to write is refused (``db.forbid_writes``).
         """
         with self.db.transaction() as session:
-            if read_only:
-                session.connection(execution_options=READ_ONLY)
-                forbid_writes(session)
+            lift_ban = (
+                forbid_writes(session, session.connection(execution_options=READ_ONLY))
+                if read_only
+                else None
+            )
             ctx = Context(
                 session=session,
                 actor=actor,
@@ -51,7 +54,11 @@ class Runtime:
                 services=self.services,
                 request_id=request_id,
             )
-            return work(ctx)
+            try:
+                return work(ctx)
+            finally:
+                if lift_ban is not None:
+                    lift_ban()
 
     def run_action(self, actor: Actor, request_id: str | None, name: str, data: Any) -> Any:
         return self.unit_of_work(

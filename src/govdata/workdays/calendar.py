@@ -68,6 +68,8 @@ def parse_calendar(text: str) -> dict[int, HolidayYear]:
         years = document["years"]
     except (ValueError, KeyError, TypeError) as exc:
         raise CalendarDataInvalid(f"not a holiday calendar file: {exc}") from None
+    if not isinstance(years, dict) or not all(isinstance(v, dict) for v in years.values()):
+        raise CalendarDataInvalid("'years' must map each year to its arrangement")
     parsed = [_parse_year(key, value) for key, value in years.items()]
     return {entry.year: entry for entry in parsed}
 
@@ -87,7 +89,11 @@ class StatutoryCalendar:
         )
         years = parse_calendar(shipped)
         if override is not None:
-            years.update(parse_calendar(override.read_text("utf-8")))
+            try:
+                text = override.read_text("utf-8")
+            except UnicodeDecodeError as exc:
+                raise CalendarDataInvalid(f"{override} is not UTF-8: {exc}") from None
+            years.update(parse_calendar(text))
         return cls(years)
 
     @property
