@@ -95,10 +95,9 @@ def session_login(ctx: Context, data: LoginInput) -> LoginOutcome:
     # Always pay for one hash, so the answer time does not tell which accounts exist.
     password_ok = verify_password(user.password_hash if user else DUMMY_HASH, password)
     refusal = _refusal(ctx, user, password_ok=password_ok, now=now)
-    if refusal is not None:
-        code, message = refusal
+    if user is None or refusal is not None:
+        code, message = refusal or WRONG_CREDENTIALS
         return _refuse(ctx, user, user.username if user else data.username, code, message)
-    assert user is not None  # noqa: S101  (_refusal refuses a missing user; for mypy)
     user.failed_logins = 0
     user.locked_until = None
     if needs_rehash(user.password_hash):
