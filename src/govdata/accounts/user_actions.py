@@ -43,10 +43,11 @@ from govdata.orgs.scopes import scoped_listing
 actions = ActionSet("accounts")
 
 
-def _grantee_org(ctx: Context, data: RoleGrantInput) -> Organisation:
-    if data.user_id is not None:
-        return get_org(ctx, get_user(ctx, data.user_id).organisation_id)
-    return get_org(ctx, get_application(ctx, data.application_id or "").organisation_id)
+def _grantee_org(ctx: Context, user_id: str | None, application_id: str | None) -> Organisation:
+    """The organisation the person or application holding a role belongs to."""
+    if user_id is not None:
+        return get_org(ctx, get_user(ctx, user_id).organisation_id)
+    return get_org(ctx, get_application(ctx, application_id or "").organisation_id)
 
 
 def _grant(ctx: Context, data: RoleGrantInput) -> RoleAssignment:
@@ -55,7 +56,8 @@ def _grant(ctx: Context, data: RoleGrantInput) -> RoleAssignment:
     ctx.authorize_somewhere("accounts:role:grant")
     org = get_org(ctx, data.organisation_id)
     ctx.authorize("accounts:role:grant", org.ref)
-    ctx.authorize("accounts:role:grant", _grantee_org(ctx, data).ref)
+    grantee = _grantee_org(ctx, data.user_id, data.application_id)
+    ctx.authorize("accounts:role:grant", grantee.ref)
     if data.role not in ASSIGNABLE_ROLES:
         raise InvalidInput(f"角色“{ROLE_LABELS[data.role]}”不能授予", fields={"role": "不可授予"})
     ctx.authorize_delegation(data.role, org.ref, subtree=data.include_subtree)
@@ -214,13 +216,8 @@ def role_revoke(ctx: Context, data: AssignmentId) -> dict[str, str]:
         raise NotFound("角色授权不存在", fields={"id": data.id})
     org = get_org(ctx, assignment.organisation_id)
     ctx.authorize("accounts:role:grant", org.ref)
-    grantee = RoleGrantInput(
-        user_id=assignment.user_id,
-        application_id=assignment.application_id,
-        role=Role(assignment.role),
-        organisation_id=assignment.organisation_id,
-    )
-    ctx.authorize("accounts:role:grant", _grantee_org(ctx, grantee).ref)
+    grantee = _grantee_org(ctx, assignment.user_id, assignment.application_id)
+    ctx.authorize("accounts:role:grant", grantee.ref)
     ctx.authorize_delegation(Role(assignment.role), org.ref, subtree=assignment.include_subtree)
     if ctx.actor.kind == "user" and assignment.user_id == ctx.actor.id:
         raise InvalidInput("不能撤销自己的角色，请由其他管理员操作", code="cannot_revoke_own_role")
