@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Any
 
@@ -22,7 +24,7 @@ from govdata.log import configure_logging
 from govdata.portal import applications as application_pages
 from govdata.portal import people as people_pages
 from govdata.portal import views as public_pages
-from govdata.services import build_services
+from govdata.services import Services, build_services
 from govdata.settings import Settings
 from govdata.web.api import build_api_router
 from govdata.web.api_routes import SchemaCollector
@@ -37,7 +39,11 @@ from govdata.web.middleware import (
 from govdata.web.runtime import Runtime, runtime_of
 
 
-def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    database: Database | None = None,
+    services: Services | None = None,
+) -> FastAPI:
     settings = settings or Settings()
     if not structlog.is_configured():
         # Served by another process manager than `govdata serve`: log the same way.
@@ -50,10 +56,17 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         db=db,
         registry=registry,
         policy=build_policy(),
-        services=build_services(settings),
+        services=services or build_services(settings),
         metrics=metrics,
     )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(runtime.prepare)
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="govdata",
         version=__version__,
         description="一体化政务大数据体系平台 API",

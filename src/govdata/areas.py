@@ -10,6 +10,16 @@ from govdata.accounts import application_actions, session_actions, user_actions
 from govdata.accounts.permissions import PERMISSIONS as ACCOUNT_PERMISSIONS
 from govdata.actions import ActionRegistry, ActionSet
 from govdata.authz import Permission, PolicyTable
+from govdata.catalog import (
+    deadline_actions,
+    entry_actions,
+    ledger_actions,
+    read_actions,
+    review_actions,
+    search_actions,
+    system_actions,
+)
+from govdata.catalog.permissions import PERMISSIONS as CATALOG_PERMISSIONS
 from govdata.nodes import actions as node_actions
 from govdata.nodes.permissions import PERMISSIONS as NODE_PERMISSIONS
 from govdata.orgs import actions as org_actions
@@ -21,9 +31,21 @@ ACTION_SETS: tuple[ActionSet, ...] = (
     user_actions.actions,
     session_actions.actions,
     application_actions.actions,
+    entry_actions.actions,
+    review_actions.actions,
+    read_actions.actions,
+    system_actions.actions,
+    deadline_actions.actions,
+    ledger_actions.actions,
+    search_actions.actions,
 )
 
-PERMISSIONS: tuple[Permission, ...] = (*NODE_PERMISSIONS, *ORG_PERMISSIONS, *ACCOUNT_PERMISSIONS)
+PERMISSIONS: tuple[Permission, ...] = (
+    *NODE_PERMISSIONS,
+    *ORG_PERMISSIONS,
+    *ACCOUNT_PERMISSIONS,
+    *CATALOG_PERMISSIONS,
+)
 
 
 def build_registry() -> ActionRegistry:

@@ -8,6 +8,15 @@ from govdata.accounts.models import (
     UsedNonce,
     User,
 )
+from govdata.catalog.models import (
+    CatalogEntry,
+    DataResource,
+    EntryVersion,
+    IndexQueueItem,
+    InformationItem,
+    InformationSystem,
+    Obligation,
+)
 from govdata.db import Base
 from govdata.events import EventRecord
 from govdata.nodes.models import Node
@@ -17,11 +26,18 @@ __all__ = [
     "ApiKey",
     "Application",
     "Base",
+    "CatalogEntry",
+    "DataResource",
     "Division",
     "DivisionEdition",
+    "EntryVersion",
     "EventRecord",
+    "IndexQueueItem",
+    "InformationItem",
+    "InformationSystem",
     "LoginSession",
     "Node",
+    "Obligation",
     "Organisation",
     "RoleAssignment",
     "UsedNonce",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from govdata.catalog.indexing import SearchService
 from govdata.secretbox import SecretBox
 from govdata.settings import Settings
 from govdata.workdays.calendar import StatutoryCalendar
@@ -18,10 +19,12 @@ from govdata.workdays.calendar import StatutoryCalendar
 class Services:
     secretbox: SecretBox
     calendar: StatutoryCalendar
+    search: SearchService
 
 
 def build_services(settings: Settings) -> Services:
     return Services(
         secretbox=SecretBox.from_keys_dir(settings.keys_dir),
         calendar=StatutoryCalendar.load(settings.calendar_file),
+        search=SearchService(settings.search_dir),
     )

@@ -108,3 +108,8 @@ class Settings(BaseSettings):
     @property
     def keys_dir(self) -> Path:
         return self.data_dir / "keys"
+
+    @property
+    def search_dir(self) -> Path:
+        """Where the catalog search index generations live (rebuildable)."""
+        return self.data_dir / "search" / "catalog"

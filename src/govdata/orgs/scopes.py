@@ -10,7 +10,7 @@ from govdata.actions import Context
 from govdata.orgs.actions import get_organisation
 from govdata.orgs.models import Organisation
 
-QueryT = TypeVar("QueryT", bound=Select[Any])
+QueryT = TypeVar("QueryT", bound=Select[*tuple[Any, ...]])
 
 
 def visible_organisations(ctx: Context, permission: str) -> ColumnElement[bool] | None:

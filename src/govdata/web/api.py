@@ -16,6 +16,7 @@ from govdata.accounts.schemas import LoginInput, UserOut
 from govdata.accounts.session_actions import LoginOutcome
 from govdata.actions import ActionRegistry
 from govdata.authz import ANONYMOUS
+from govdata.catalog import api as catalog_api
 from govdata.nodes import api as nodes_api
 from govdata.orgs import api as orgs_api
 from govdata.web.api_routes import SchemaCollector, add_action_route, parse_json_object
@@ -35,6 +36,7 @@ AREA_ROUTES = (
     ("nodes", nodes_api.ROUTES),
     ("orgs", orgs_api.ROUTES),
     ("accounts", accounts_api.ROUTES),
+    ("catalog", catalog_api.ROUTES),
 )
 
 

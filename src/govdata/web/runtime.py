@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -16,6 +17,7 @@ from govdata.services import Services
 from govdata.settings import Settings
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -61,12 +63,28 @@ class Runtime:
                     lift_ban()
 
     def run_action(self, actor: Actor, request_id: str | None, name: str, data: Any) -> Any:
-        return self.unit_of_work(
+        result = self.unit_of_work(
             actor,
             request_id,
             lambda ctx: self.registry.run(name, ctx, data),
             read_only=self.registry.is_read_only(name),
         )
+        self.after_commit()
+        return result
+
+    def prepare(self) -> None:
+        """Before serving: bring the catalog search index up to date with the
+        database (built from scratch when there is none)."""
+        self.services.search.sync(self.db)
+
+    def after_commit(self) -> None:
+        """Work that follows a committed change: refresh the catalog search index."""
+        if not self.services.search.pending:
+            return
+        try:
+            self.services.search.sync(self.db)
+        except Exception:  # the change is committed; the queue keeps the work
+            log.exception("catalog search index sync failed; it will be retried")
 
 
 def runtime_of(request: Request) -> Runtime:

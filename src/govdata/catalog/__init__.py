@@ -1,0 +1,1 @@
+"""The catalog system (数据目录系统): entries, review, versions, search, export."""
