@@ -57,20 +57,21 @@ class Runtime:
                 request_id=request_id,
             )
             try:
-                return work(ctx)
+                result = work(ctx)
             finally:
                 if lift_ban is not None:
                     lift_ban()
+        if not read_only:
+            self.after_commit()
+        return result
 
     def run_action(self, actor: Actor, request_id: str | None, name: str, data: Any) -> Any:
-        result = self.unit_of_work(
+        return self.unit_of_work(
             actor,
             request_id,
             lambda ctx: self.registry.run(name, ctx, data),
             read_only=self.registry.is_read_only(name),
         )
-        self.after_commit()
-        return result
 
     def prepare(self) -> None:
         """Before serving: bring the catalog search index up to date with the
