@@ -88,17 +88,22 @@ def _check_node(settings: Settings, db: Database) -> None:
 
 
 def _as_operator(settings: Settings, db: Database, work: Any) -> Any:
-    """Run ``work(ctx, run)`` as the local operator in one transaction."""
+    """Run ``work(ctx, run)`` as the local operator in one transaction, then bring
+    the catalog search index up to date with what it committed."""
     registry = build_registry()
+    services = build_services(settings)
     with db.transaction() as session:
         ctx = Context(
             session=session,
             actor=system_actor("cli"),
             policy=build_policy(),
             settings=settings,
-            services=build_services(settings),
+            services=services,
         )
-        return work(ctx, lambda name, data: registry.run(name, ctx, data))
+        result = work(ctx, lambda name, data: registry.run(name, ctx, data))
+    if services.search.pending:
+        services.search.sync(db)
+    return result
 
 
 def _fail(error: GovdataError) -> None:
@@ -145,18 +150,26 @@ def _redacted(url: str) -> str:
 
 @app.command()
 def demo() -> None:
-    """Load the demo region (内蒙古自治区, 12 盟市, 103 旗县) and demo accounts."""
+    """Load the demo region (内蒙古自治区, 12 盟市, 103 旗县), demo accounts and a demo
+    catalog (8 entries: published, submitted, returned and draft)."""
+    from govdata.catalog.demo import load_demo_catalog
     from govdata.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo
 
     settings = _settings()
     db = _prepare(settings)
     try:
         created = _as_operator(settings, db, load_demo)
+        catalog = _as_operator(settings, db, load_demo_catalog)
     except GovdataError as error:
         _fail(error)
     console.print(
         f"示范数据：新增区划 {created['divisions']} 条，行政区域 {created['regions']} 个，"
         f"部门 {created['departments']} 个，用户 {created['users']} 个"
+    )
+    console.print(
+        f"示范目录：已发布 {catalog['published']} 条，待审核 {catalog['submitted']} 条，"
+        f"已退回 {catalog['returned']} 条，草稿 {catalog['draft']} 条，"
+        f"信息系统 {catalog['systems']} 个"
     )
     table = Table(title="示范账号（密码均为 " + DEMO_PASSWORD + "）")
     table.add_column("用户名")
