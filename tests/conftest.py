@@ -8,18 +8,24 @@ Without it the suite runs on a SQLite file.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
+import structlog
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner, Result
 
 from govdata.actions import ActionRegistry, Context
 from govdata.app import create_app
 from govdata.areas import build_policy, build_registry
 from govdata.authz import system_actor
+from govdata.cli import app as cli_app
 from govdata.db import Database, make_engine
 from govdata.demo import load_demo
 from govdata.migrate import upgrade
@@ -115,3 +121,61 @@ def app(settings: Settings, db: Database) -> FastAPI:
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app, base_url="http://testserver") as test_client:
         yield test_client
+
+
+# --- the command line, in-process, on a data directory of the test's own ----------
+
+Invoke = Callable[..., Result]
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """The commands configure logging for the process; undo that after each test."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    alembic_level = logging.getLogger("alembic").level
+    structlog_config = structlog.get_config()
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    logging.getLogger("alembic").setLevel(alembic_level)
+    structlog.configure(**structlog_config)
+
+
+@pytest.fixture
+def database_file(tmp_path: Path) -> Path:
+    return tmp_path / "x.sqlite3"
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, database_file: Path) -> dict[str, str | None]:
+    env: dict[str, str | None] = {name: None for name in os.environ if name.startswith("GOVDATA_")}
+    env.update(
+        {
+            "GOVDATA_DATA_DIR": str(tmp_path),
+            "GOVDATA_DATABASE_URL": f"sqlite:///{database_file}",
+            "COLUMNS": "200",
+            "NO_COLOR": "1",
+        }
+    )
+    return env
+
+
+@pytest.fixture
+def govdata(cli_env: dict[str, str | None], restore_logging: None) -> Invoke:
+    """Runs ``govdata <args>`` in-process with this test's environment."""
+    runner = CliRunner()
+
+    def invoke(*args: str) -> Result:
+        return runner.invoke(cli_app, list(args), env=cli_env, catch_exceptions=False)
+
+    return invoke
+
+
+@pytest.fixture
+def cli_db(database_file: Path) -> Iterator[Session]:
+    """A session reading the database the commands wrote."""
+    engine = make_engine(f"sqlite:///{database_file}")
+    with Session(engine) as reader:
+        yield reader
+    engine.dispose()

@@ -6,21 +6,17 @@ directory and SQLite file, so commands see exactly what an operator would.
 
 from __future__ import annotations
 
-import logging
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import structlog
 import typer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
 from govdata.accounts.models import RoleAssignment, User
 from govdata.cli import app
-from govdata.db import make_engine
 from govdata.migrate import head_revision
 from govdata.nodes.keys import KEY_FILE
 from govdata.orgs.models import Organisation
@@ -37,6 +33,7 @@ TOP_LEVEL_COMMANDS = (
     "org",
     "node",
     "calendar",
+    "catalog",
     "settings",
     "actions",
 )
@@ -58,56 +55,8 @@ def command_paths() -> list[tuple[str, ...]]:
 
 
 @pytest.fixture(autouse=True)
-def _restore_logging() -> Iterator[None]:
-    """The commands configure logging for the process; undo that after each test."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    alembic_level = logging.getLogger("alembic").level
-    structlog_config = structlog.get_config()
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    logging.getLogger("alembic").setLevel(alembic_level)
-    structlog.configure(**structlog_config)
-
-
-@pytest.fixture
-def database_file(tmp_path: Path) -> Path:
-    return tmp_path / "x.sqlite3"
-
-
-@pytest.fixture
-def cli_env(tmp_path: Path, database_file: Path) -> dict[str, str | None]:
-    env: dict[str, str | None] = {name: None for name in os.environ if name.startswith("GOVDATA_")}
-    env.update(
-        {
-            "GOVDATA_DATA_DIR": str(tmp_path),
-            "GOVDATA_DATABASE_URL": f"sqlite:///{database_file}",
-            "COLUMNS": "200",
-            "NO_COLOR": "1",
-        }
-    )
-    return env
-
-
-@pytest.fixture
-def govdata(cli_env: dict[str, str | None]) -> Invoke:
-    """Runs ``govdata <args>`` in-process with this test's environment."""
-    runner = CliRunner()
-
-    def invoke(*args: str) -> Result:
-        return runner.invoke(app, list(args), env=cli_env, catch_exceptions=False)
-
-    return invoke
-
-
-@pytest.fixture
-def cli_db(database_file: Path) -> Iterator[Session]:
-    """A session reading the database the commands wrote."""
-    engine = make_engine(f"sqlite:///{database_file}")
-    with Session(engine) as reader:
-        yield reader
-    engine.dispose()
+def _logging_restored(restore_logging: None) -> None:
+    """Every command test restores the process's logging afterwards."""
 
 
 @pytest.fixture

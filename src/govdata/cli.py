@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
@@ -15,11 +14,19 @@ from sqlalchemy.engine import make_url
 
 from govdata.actions import Context
 from govdata.areas import build_policy, build_registry
-from govdata.authz import Role, system_actor
+from govdata.authz import Role
+from govdata.catalog.cli import catalog_app
+from govdata.cli_support import (
+    as_operator,
+    check_node,
+    console,
+    err_console,
+    fail,
+    load_settings,
+    prepare_node,
+)
 from govdata.db import Database
 from govdata.errors import GovdataError
-from govdata.log import configure_logging
-from govdata.services import build_services
 from govdata.settings import Settings
 
 app = typer.Typer(
@@ -42,6 +49,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(org_app, name="org")
 app.add_typer(node_app, name="node")
 app.add_typer(calendar_app, name="calendar")
+app.add_typer(catalog_app, name="catalog")
 
 
 class AssignableRole(StrEnum):
@@ -54,74 +62,13 @@ class AssignableRole(StrEnum):
     AUDITOR = Role.AUDITOR.value
 
 
-console = Console()
-err_console = Console(stderr=True)
-
-
-def _settings() -> Settings:
-    settings = Settings()
-    configure_logging(settings)
-    return settings
-
-
-def _prepare(settings: Settings) -> Database:
-    """Create the data directory, migrate the schema and register the node."""
-    from govdata.migrate import upgrade
-
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = Database.from_url(settings.effective_database_url)
-    upgrade(db.engine)
-    _check_node(settings, db)
-    return db
-
-
-def _check_node(settings: Settings, db: Database) -> None:
-    """Register the node on first start; refuse cleanly when its keys do not match."""
-    from govdata.nodes.services import NodeIdentityError, ensure_self_node
-
-    try:
-        with db.transaction() as session:
-            ensure_self_node(session, settings)
-    except NodeIdentityError as error:
-        err_console.print(f"[red]节点身份校验失败[/red] {escape(str(error))}")
-        raise typer.Exit(code=1) from None
-
-
-def _as_operator(settings: Settings, db: Database, work: Any) -> Any:
-    """Run ``work(ctx, run)`` as the local operator in one transaction, then bring
-    the catalog search index up to date with what it committed."""
-    registry = build_registry()
-    services = build_services(settings)
-    with db.transaction() as session:
-        ctx = Context(
-            session=session,
-            actor=system_actor("cli"),
-            policy=build_policy(),
-            settings=settings,
-            services=services,
-        )
-        result = work(ctx, lambda name, data: registry.run(name, ctx, data))
-    if services.search.pending:
-        services.search.sync(db)
-    return result
-
-
-def _fail(error: GovdataError) -> None:
-    err_console.print(
-        f"[red]错误[/red] {escape(error.message)} [dim]({escape(error.error_code)})[/dim]"
-    )
-    for field, problem in error.fields.items():
-        err_console.print(f"  {escape(field)}: {escape(problem)}")
-    raise typer.Exit(code=1)
-
-
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the database to the newest schema and register this node."""
-    settings = _settings()
+    settings = load_settings()
     from govdata.migrate import current_revision
 
-    db = _prepare(settings)
+    db = prepare_node(settings)
     console.print(f"数据库已是最新版本：{current_revision(db.engine)}  ({_redacted(db.url)})")
 
 
@@ -130,7 +77,7 @@ def db_current() -> None:
     """Print the schema revision of the database."""
     from govdata.migrate import current_revision, head_revision
 
-    settings = _settings()
+    settings = load_settings()
     _require_database(settings)
     db = Database.from_url(settings.effective_database_url)
     console.print(f"current={current_revision(db.engine)} head={head_revision()}")
@@ -155,13 +102,13 @@ def demo() -> None:
     from govdata.catalog.demo import load_demo_catalog
     from govdata.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo
 
-    settings = _settings()
-    db = _prepare(settings)
+    settings = load_settings()
+    db = prepare_node(settings)
     try:
-        created = _as_operator(settings, db, load_demo)
-        catalog = _as_operator(settings, db, load_demo_catalog)
+        created = as_operator(settings, db, load_demo)
+        catalog = as_operator(settings, db, load_demo_catalog)
     except GovdataError as error:
-        _fail(error)
+        fail(error)
     console.print(
         f"示范数据：新增区划 {created['divisions']} 条，行政区域 {created['regions']} 个，"
         f"部门 {created['departments']} 个，用户 {created['users']} 个"
@@ -190,13 +137,13 @@ def serve(
     from govdata.app import create_app
     from govdata.migrate import current_revision, head_revision
 
-    settings = _settings()
+    settings = load_settings()
     _require_database(settings)
     db = Database.from_url(settings.effective_database_url)
     if current_revision(db.engine) != head_revision():
         err_console.print("[red]数据库结构不是最新版本[/red]，请先运行 govdata db upgrade")
         raise typer.Exit(code=1)
-    _check_node(settings, db)
+    check_node(settings, db)
     bind_host = host or settings.host
     bind_port = port or settings.port
     console.print(f"govdata 正在运行：http://{bind_host}:{bind_port}/")
@@ -232,8 +179,8 @@ def user_create(
     ] = "",
 ) -> None:
     """Create a person's account (as the local operator)."""
-    settings = _settings()
-    db = _prepare(settings)
+    settings = load_settings()
+    db = prepare_node(settings)
 
     def work(ctx: Context, run: Any) -> Any:
         found = run("organisation_find", {"key": org})
@@ -252,9 +199,9 @@ def user_create(
         )
 
     try:
-        user = _as_operator(settings, db, work)
+        user = as_operator(settings, db, work)
     except GovdataError as error:
-        _fail(error)
+        fail(error)
     console.print(f"已创建用户 {user.username}（{user.organisation_name}）")
 
 
@@ -270,8 +217,8 @@ def org_import_divisions(
     """Apply an edition of the division table (UTF-8 or GB18030), keeping history."""
     from govdata.orgs.services import decode_table_text, division_rows_from_csv
 
-    settings = _settings()
-    db = _prepare(settings)
+    settings = load_settings()
+    db = prepare_node(settings)
     try:
         rows = division_rows_from_csv(decode_table_text(path.read_bytes()))
     except (OSError, UnicodeDecodeError) as error:
@@ -281,9 +228,9 @@ def org_import_divisions(
     if effective:
         data["effective"] = effective
     try:
-        result = _as_operator(settings, db, lambda ctx, run: run("division_import", data))
+        result = as_operator(settings, db, lambda ctx, run: run("division_import", data))
     except GovdataError as error:
-        _fail(error)
+        fail(error)
     console.print(
         f"区划版本 {result.edition}：新增 {result.added}，变更 {result.changed}，"
         f"撤销 {result.withdrawn}，未变 {result.unchanged}"
@@ -296,14 +243,14 @@ def org_add_region(
 ) -> None:
     """Create the organisation of a region (its parent region must exist, except
     for a province, which roots a tree of this node)."""
-    settings = _settings()
-    db = _prepare(settings)
+    settings = load_settings()
+    db = prepare_node(settings)
     try:
-        org = _as_operator(
+        org = as_operator(
             settings, db, lambda ctx, run: run("region_create", {"division_code": division_code})
         )
     except GovdataError as error:
-        _fail(error)
+        fail(error)
     console.print(f"已建立行政区域 {org.name}（{org.division_code}）")
 
 
@@ -312,9 +259,9 @@ def org_tree(
     departments: Annotated[bool, typer.Option(help="Show departments too.")] = False,
 ) -> None:
     """Print the organisation tree."""
-    settings = _settings()
-    db = _prepare(settings)
-    roots = _as_operator(
+    settings = load_settings()
+    db = prepare_node(settings)
+    roots = as_operator(
         settings,
         db,
         lambda ctx, run: run("organisation_tree", {} if departments else {"kind": "region"}),
@@ -335,9 +282,9 @@ def org_tree(
 @node_app.command("show")
 def node_show() -> None:
     """Print this node's code, level and public key fingerprint."""
-    settings = _settings()
-    db = _prepare(settings)
-    node = _as_operator(settings, db, lambda ctx, run: run("node_show", {}))
+    settings = load_settings()
+    db = prepare_node(settings)
+    node = as_operator(settings, db, lambda ctx, run: run("node_show", {}))
     for key, value in node.model_dump().items():
         if key != "public_key_pem":
             console.print(f"{key}: {value}")
@@ -359,11 +306,11 @@ def calendar_show(
     year: Annotated[int, typer.Argument(help="Year, e.g. 2026.")],
 ) -> None:
     """List a year's holidays and make-up workdays, with the notice they come from."""
-    settings = _settings()
+    settings = load_settings()
     try:
         arrangement = _calendar(settings).year(year)
     except GovdataError as error:
-        _fail(error)
+        fail(error)
     console.print(f"{year}年  来源：{arrangement.source}")
     console.print("放假：" + "、".join(d.isoformat() for d in sorted(arrangement.holidays)))
     console.print("调休上班：" + "、".join(d.isoformat() for d in sorted(arrangement.workdays)))
@@ -384,7 +331,7 @@ def calendar_deadline(
     from govdata.orgs.services import BEIJING
     from govdata.workdays.deadlines import DEADLINE_STATE_LABELS, deadline_status
 
-    settings = _settings()
+    settings = load_settings()
     try:
         started = date.fromisoformat(start)
         judged = date.fromisoformat(today) if today else datetime.now(BEIJING).date()
@@ -394,7 +341,7 @@ def calendar_deadline(
     try:
         status = deadline_status(_calendar(settings), started, judged, working_days=days)
     except GovdataError as error:
-        _fail(error)
+        fail(error)
     console.print(
         f"开始 {status.started}，{days}个工作日内，截止 {status.due}；"
         f"截至 {judged} 剩余 {status.working_days_left} 个工作日："
@@ -403,7 +350,7 @@ def calendar_deadline(
 
 
 @app.command("settings")
-def show_settings() -> None:
+def showload_settings() -> None:
     """List every setting with its environment variable, value and meaning."""
     settings = Settings()
     table = Table()
