@@ -124,3 +124,17 @@ def test_a_consumer_officer_sees_no_deadlines(
     consumer = context_for(operator_ctx, user_actor(operator_ctx.session, "consumer"))
     with pytest.raises(Forbidden):
         registry.run("catalog_deadlines", consumer, {})
+
+
+def test_a_new_resource_noted_for_a_department_is_settled_by_its_next_new_entry(
+    as_provider: Run, as_reviewer: Run, market: Organisation, draft: str
+) -> None:
+    as_reviewer(
+        "obligation_create",
+        {"kind": "register", "organisation_id": market.id, "subject": "新增企业年报数据"},
+    )
+    open_before = as_reviewer("catalog_deadlines", {}).obligations
+    assert {o.subject for o in open_before} >= {"新增企业年报数据"}
+    as_provider("entry_submit", {"id": draft})
+    as_reviewer("entry_review", {"id": draft, "decision": "publish"})
+    assert as_reviewer("catalog_deadlines", {}).total == 0

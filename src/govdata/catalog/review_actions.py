@@ -123,7 +123,7 @@ def entry_review(ctx: Context, data: ReviewInput) -> EntryOut:
     entry.status = version.status
     entry.published_number = version.number
     entry.updated_at = reviewed_at
-    _fulfil_obligations(ctx, entry, version, reviewed_at)
+    _fulfil_obligations(ctx, entry, version, reviewed_at, first=previous is None)
     enqueue_for_index(ctx, entry)
     record_event(
         ctx,
@@ -138,18 +138,35 @@ def entry_review(ctx: Context, data: ReviewInput) -> EntryOut:
 
 
 def _fulfil_obligations(
-    ctx: Context, entry: CatalogEntry, version: EntryVersion, at: datetime
+    ctx: Context, entry: CatalogEntry, version: EntryVersion, at: datetime, *, first: bool
 ) -> None:
-    """Publishing settles the registration of the systems' resources this version
-    links, and any update owed on this entry (C6)."""
+    """Publishing settles (C6): the registration of the systems' resources this version
+    links; any update owed on this entry; and, at an entry's first publication, the
+    oldest registration owed by its department for a new resource not tied to a system."""
     system_ids = {r.system_id for r in version.resources if r.system_id}
     conditions = [(Obligation.kind == "update") & (Obligation.entry_id == entry.id)]
     if system_ids:
         conditions.append((Obligation.kind == "register") & Obligation.system_id.in_(system_ids))
-    conditions.append((Obligation.kind == "register") & (Obligation.entry_id == entry.id))
-    open_ones = ctx.session.scalars(
-        select(Obligation).where(Obligation.fulfilled_at.is_(None), or_(*conditions))
+    open_ones = list(
+        ctx.session.scalars(
+            select(Obligation).where(Obligation.fulfilled_at.is_(None), or_(*conditions))
+        )
     )
+    if first:
+        owed = ctx.session.scalar(
+            select(Obligation)
+            .where(
+                Obligation.fulfilled_at.is_(None),
+                Obligation.kind == "register",
+                Obligation.organisation_id == entry.organisation_id,
+                Obligation.system_id.is_(None),
+                Obligation.entry_id.is_(None),
+            )
+            .order_by(Obligation.started_on, Obligation.id)
+            .limit(1)
+        )
+        if owed is not None:
+            open_ones.append(owed)
     for obligation in open_ones:
         obligation.fulfilled_at = at
         obligation.fulfilled_by_entry_id = entry.id
