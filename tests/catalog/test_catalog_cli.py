@@ -26,12 +26,14 @@ HEADER = (
     "资源代码,资源名称,分类代码,提供部门统一社会信用代码,资源格式,"
     "共享类型,开放类型,更新周期,信息项名称,数据类型,数据长度"
 )
-# The demo region's market regulator (内蒙古自治区市场监督管理局).
-MARKET = "11150000682021086R"
+# A department of the demo region (内蒙古自治区公安厅); demo credit codes are fixed.
+DEPARTMENT = "11150000682021086R"
 
 
 def row(code: str, name: str, share_type: str = "无条件共享") -> str:
-    return f"{code},{name},102001,{MARKET},数据库,{share_type},不予开放,每年,企业名称,字符型,200"
+    return (
+        f"{code},{name},102001,{DEPARTMENT},数据库,{share_type},不予开放,每年,企业名称,字符型,200"
+    )
 
 
 def entries(cli_db: Session) -> int:
