@@ -22,6 +22,7 @@ from govdata.areas import build_policy, build_registry
 from govdata.db import READ_ONLY, Database
 from govdata.log import configure_logging
 from govdata.portal import applications as application_pages
+from govdata.portal import catalog_pages
 from govdata.portal import people as people_pages
 from govdata.portal import views as public_pages
 from govdata.services import Services, build_services
@@ -95,7 +96,7 @@ def create_app(
     install_error_handlers(app)
     schemas = SchemaCollector()
     app.include_router(build_api_router(registry, schemas))
-    for pages in (public_pages, people_pages, application_pages):
+    for pages in (public_pages, people_pages, application_pages, catalog_pages):
         app.include_router(pages.router)
     app.add_api_route("/healthz", healthz, methods=["GET", "HEAD"], include_in_schema=False)
     app.add_api_route("/metrics", metrics_endpoint, methods=["GET"], include_in_schema=False)

@@ -20,7 +20,7 @@ import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from govdata.app import create_app
-from govdata.cli import _as_operator, _prepare
+from govdata.cli_support import as_operator, prepare_node
 from govdata.demo import load_demo
 from govdata.settings import Settings
 
@@ -62,8 +62,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL of a running node loaded with the demo region and accounts."""
     data_dir = tmp_path_factory.mktemp("govdata-node")
     settings = Settings(data_dir=data_dir, database_url=None)
-    db = _prepare(settings)
-    _as_operator(settings, db, load_demo)
+    db = prepare_node(settings)
+    as_operator(settings, db, load_demo)
     app = create_app(settings, db)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))

@@ -23,6 +23,11 @@ ASSIGNABLE_ROLE_CHOICES = [(role.value, ROLE_LABELS[role]) for role in sorted(AS
 NAVIGATION = (
     ("users", "/users", "用户", "accounts:user:read"),
     ("applications", "/applications", "应用与密钥", "accounts:application:read"),
+    ("catalog", "/catalog", "目录", "catalog:open:read"),
+    ("catalog_mine", "/catalog/mine", "我的目录", "catalog:entry:draft"),
+    ("catalog_review", "/catalog/review", "审核队列", "catalog:entry:review"),
+    ("catalog_deadlines", "/catalog/deadlines", "编目时限", "catalog:deadline:read"),
+    ("catalog_ledger", "/catalog/ledger", "一本账", "catalog:entry:read"),
 )
 
 
