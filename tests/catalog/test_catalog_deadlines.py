@@ -131,10 +131,15 @@ def test_a_new_resource_noted_for_a_department_is_settled_by_its_next_new_entry(
 ) -> None:
     as_reviewer(
         "obligation_create",
-        {"kind": "register", "organisation_id": market.id, "subject": "新增企业年报数据"},
+        {
+            "kind": "register",
+            "organisation_id": market.id,
+            "subject": "新增企业年报数据",
+            "started_on": "2026-11-16",
+        },
     )
-    open_before = as_reviewer("catalog_deadlines", {}).obligations
+    open_before = as_reviewer("catalog_deadlines", {"on": "2026-11-20"}).obligations
     assert {o.subject for o in open_before} >= {"新增企业年报数据"}
     as_provider("entry_submit", {"id": draft})
     as_reviewer("entry_review", {"id": draft, "decision": "publish"})
-    assert as_reviewer("catalog_deadlines", {}).total == 0
+    assert as_reviewer("catalog_deadlines", {"on": "2026-11-20"}).total == 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,6 @@ from govdata.app import create_app
 from govdata.catalog.indexing import SearchService
 from govdata.db import Database
 from govdata.orgs.models import Organisation
-from govdata.orgs.services import BEIJING
 from govdata.services import Services
 from govdata.settings import Settings
 from tests.factories import department, login
@@ -493,9 +492,8 @@ def test_the_deadline_page_highlights_overdue_work_and_records_a_change(
     client: TestClient, market: Organisation, published: str
 ) -> None:
     csrf = login(client, "provider")
-    long_ago = (datetime.now(BEIJING).date() - timedelta(days=60)).isoformat()
-    register_system(client, csrf, market.id, "企业年报系统", long_ago)
-    page = client.get("/catalog/deadlines", headers=HTML).text
+    register_system(client, csrf, market.id, "企业年报系统", "2026-09-01")
+    page = client.get("/catalog/deadlines", params={"on": "2026-11-20"}, headers=HTML).text
     overdue = re.findall(r'<tr class="overdue">(.*?)</tr>', page, flags=re.DOTALL)
     assert any("企业年报系统" in row and "已超期" in row for row in overdue)
 
@@ -506,8 +504,8 @@ def test_the_deadline_page_highlights_overdue_work_and_records_a_change(
         kind="update",
         entry_id=published,
         subject="新增“经营范围”字段",
-        started_on="",
+        started_on="2026-11-16",
     )
     assert recorded.status_code == 303
-    page = client.get("/catalog/deadlines", headers=HTML).text
+    page = client.get("/catalog/deadlines", params={"on": "2026-11-20"}, headers=HTML).text
     assert f'<a href="/catalog/entries/{published}">新增“经营范围”字段</a>' in page

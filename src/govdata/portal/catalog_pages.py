@@ -383,10 +383,12 @@ async def deadlines_page(request: Request) -> Response:
     state = request.query_params.get("state", "")
     if state not in ("overdue", "due_soon", "on_time"):
         state = ""
+    # "As of" another day: the action validates the date.
+    judged_on = request.query_params.get("on") or None
     registry = runtime_of(request).registry
 
     def work(ctx: Context) -> dict[str, Any]:
-        report = registry.run("catalog_deadlines", ctx, {"state": state or None})
+        report = registry.run("catalog_deadlines", ctx, {"state": state or None, "on": judged_on})
         departments = [
             option
             for option in registry.run(
