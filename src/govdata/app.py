@@ -19,6 +19,7 @@ from starlette.staticfiles import StaticFiles
 
 from govdata import __version__
 from govdata.areas import build_policy, build_registry
+from govdata.catalog.ckan import build_open_data_router
 from govdata.db import READ_ONLY, Database
 from govdata.log import configure_logging
 from govdata.portal import applications as application_pages
@@ -96,6 +97,7 @@ def create_app(
     install_error_handlers(app)
     schemas = SchemaCollector()
     app.include_router(build_api_router(registry, schemas))
+    app.include_router(build_open_data_router(schemas))
     for pages in (public_pages, people_pages, application_pages, catalog_pages):
         app.include_router(pages.router)
     app.add_api_route("/healthz", healthz, methods=["GET", "HEAD"], include_in_schema=False)
