@@ -24,6 +24,9 @@ from govdata.schemas import StrictInput
 
 MAX_ITEMS = 2000
 MAX_RESOURCES = 200
+# Bounds that keep every number within the database's integer columns.
+MAX_VERSION = 1_000_000
+MAX_OFFSET = 100_000_000
 
 
 def _code_checker(check: object) -> AfterValidator:
@@ -113,12 +116,12 @@ class EntryId(StrictInput):
 
 class VersionRef(StrictInput):
     id: EntityId
-    number: int = Field(ge=1)
+    number: int = Field(ge=1, le=MAX_VERSION)
 
 
 class CompareQuery(StrictInput):
     id: EntityId
-    number: int = Field(ge=2, description="Compared with the version before it")
+    number: int = Field(ge=2, le=MAX_VERSION, description="Compared with the version before it")
 
 
 class ReviewInput(StrictInput):
@@ -138,12 +141,12 @@ class ReviewInput(StrictInput):
 class EntryListQuery(StrictInput):
     organisation_id: EntityId | None = None
     status: VersionStatus | None = None
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
     limit: int = Field(default=50, ge=1, le=500)
 
 
 class QueueQuery(StrictInput):
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
     limit: int = Field(default=50, ge=1, le=500)
 
 
@@ -339,7 +342,7 @@ class DeadlineQuery(StrictInput):
     state: Literal["on_time", "due_soon", "overdue"] | None = None
     on: date | None = Field(default=None, description="Judge as of this day (default today)")
     include_fulfilled: bool = False
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
     limit: int = Field(default=100, ge=1, le=1000)
 
 
