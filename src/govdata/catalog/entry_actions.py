@@ -94,7 +94,7 @@ def entry_create(ctx: Context, data: EntryCreate) -> EntryOut:
 )
 def entry_update(ctx: Context, data: EntryUpdate) -> EntryOut:
     ctx.authorize_somewhere("catalog:entry:draft")
-    entry, provider = get_entry(ctx.session, data.id)
+    entry, provider = get_entry(ctx.session, data.id, for_update=True)
     ctx.authorize("catalog:entry:draft", provider.ref)
     version = working_version(ctx.session, entry)
     if version is None or version.status == VersionStatus.SUBMITTED:
@@ -126,7 +126,7 @@ def entry_update(ctx: Context, data: EntryUpdate) -> EntryOut:
 )
 def entry_submit(ctx: Context, data: EntryId) -> EntryOut:
     ctx.authorize_somewhere("catalog:entry:draft")
-    entry, provider = get_entry(ctx.session, data.id)
+    entry, provider = get_entry(ctx.session, data.id, for_update=True)
     ctx.authorize("catalog:entry:draft", provider.ref)
     version = working_version(ctx.session, entry)
     if version is None or version.status == VersionStatus.SUBMITTED:
@@ -161,7 +161,7 @@ def entry_submit(ctx: Context, data: EntryId) -> EntryOut:
 )
 def entry_revise(ctx: Context, data: EntryId) -> EntryOut:
     ctx.authorize_somewhere("catalog:entry:draft")
-    entry, provider = get_entry(ctx.session, data.id)
+    entry, provider = get_entry(ctx.session, data.id, for_update=True)
     ctx.authorize("catalog:entry:draft", provider.ref)
     if working_version(ctx.session, entry) is not None:
         raise Conflict("该目录已有未完成的版本", code="revision_in_progress")

@@ -85,7 +85,7 @@ def entry_precheck(ctx: Context, data: EntryId) -> list[Problem]:
 )
 def entry_review(ctx: Context, data: ReviewInput) -> EntryOut:
     ctx.authorize_somewhere("catalog:entry:review")
-    entry, provider = get_entry(ctx.session, data.id)
+    entry, provider = get_entry(ctx.session, data.id, for_update=True)
     ctx.authorize("catalog:entry:review", provider.ref)
     version = working_version(ctx.session, entry)
     if version is None or version.status != VersionStatus.SUBMITTED:

@@ -21,8 +21,13 @@ from govdata.errors import InvalidInput, NotFound
 from govdata.orgs.models import Organisation
 
 
-def get_entry(session: Session, entry_id: str) -> tuple[CatalogEntry, Organisation]:
-    entry = session.get(CatalogEntry, entry_id)
+def get_entry(
+    session: Session, entry_id: str, *, for_update: bool = False
+) -> tuple[CatalogEntry, Organisation]:
+    """The entry and its provider. ``for_update`` locks the entry's row (PostgreSQL;
+    SQLite's write transaction is already exclusive), so that two reviewers or a
+    reviewer and the provider cannot change the same entry at once."""
+    entry = session.get(CatalogEntry, entry_id, with_for_update=for_update)
     if entry is None:
         raise NotFound("目录不存在", fields={"id": entry_id})
     org = session.get(Organisation, entry.organisation_id)
