@@ -8,10 +8,10 @@ from govdata.actions import ActionSet, Context
 from govdata.catalog.events import EntryDrafted, EntrySubmitted
 from govdata.catalog.models import CatalogEntry, EntryVersion
 from govdata.catalog.precheck import precheck
-from govdata.catalog.presenters import entry_out
 from govdata.catalog.schemas import EntryCreate, EntryId, EntryOut, EntryUpdate
 from govdata.catalog.store import (
     copy_version,
+    current_entry_out,
     get_entry,
     published_version,
     working_version,
@@ -22,7 +22,6 @@ from govdata.db import utcnow
 from govdata.errors import Conflict, InvalidInput
 from govdata.events import record_event
 from govdata.orgs.actions import get_organisation
-from govdata.orgs.models import Organisation
 
 actions = ActionSet("catalog")
 
@@ -83,7 +82,7 @@ def entry_create(ctx: Context, data: EntryCreate) -> EntryOut:
     record_event(
         ctx, EntryDrafted(subject_id=entry.id, resource_code=entry.resource_code, number=1)
     )
-    return _entry_out(ctx, entry, provider)
+    return current_entry_out(ctx.session, entry, provider)
 
 
 @actions.register(
@@ -115,7 +114,7 @@ def entry_update(ctx: Context, data: EntryUpdate) -> EntryOut:
     entry.status = version.status
     entry.updated_at = utcnow()
     ctx.session.flush()
-    return _entry_out(ctx, entry, provider)
+    return current_entry_out(ctx.session, entry, provider)
 
 
 @actions.register(
@@ -150,7 +149,7 @@ def entry_submit(ctx: Context, data: EntryId) -> EntryOut:
             subject_id=entry.id, resource_code=entry.resource_code, number=version.number
         ),
     )
-    return _entry_out(ctx, entry, provider)
+    return current_entry_out(ctx.session, entry, provider)
 
 
 @actions.register(
@@ -178,7 +177,7 @@ def entry_revise(ctx: Context, data: EntryId) -> EntryOut:
     record_event(
         ctx, EntryDrafted(subject_id=entry.id, resource_code=entry.resource_code, number=number)
     )
-    return _entry_out(ctx, entry, provider)
+    return current_entry_out(ctx.session, entry, provider)
 
 
 def _refuse_taken_code(ctx: Context, code: str) -> None:
@@ -189,15 +188,3 @@ def _refuse_taken_code(ctx: Context, code: str) -> None:
             code="resource_code_taken",
             fields={"resource_code": "已被其他目录使用"},
         )
-
-
-def _entry_out(ctx: Context, entry: CatalogEntry, provider: Organisation) -> EntryOut:
-    ctx.session.flush()
-    return entry_out(
-        ctx.session,
-        entry,
-        provider,
-        published_version(ctx.session, entry),
-        working_version(ctx.session, entry),
-        insider=True,
-    )

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 from govdata.catalog.models import CatalogEntry, EntryVersion, IndexQueueItem
 from govdata.catalog.search.index import BuildStats, CatalogIndex, IndexBusy, IndexMissing
 from govdata.catalog.search.model import SearchDocument
+from govdata.catalog.store import entries_with_version
 from govdata.db import Database
 from govdata.errors import GovdataError
 from govdata.orgs.codes import DivisionLevel, division_level
@@ -73,13 +74,7 @@ def _published(
     session: Session, entry_ids: list[str] | None, after: str | None, limit: int
 ) -> list[tuple[CatalogEntry, EntryVersion, Organisation]]:
     query = (
-        select(CatalogEntry, EntryVersion, Organisation)
-        .join(
-            EntryVersion,
-            (EntryVersion.entry_id == CatalogEntry.id)
-            & (EntryVersion.number == CatalogEntry.published_number),
-        )
-        .join(Organisation, Organisation.id == CatalogEntry.organisation_id)
+        entries_with_version("published")
         .options(selectinload(EntryVersion.items))
         .order_by(CatalogEntry.id)
         .limit(limit)

@@ -27,7 +27,13 @@ from govdata.catalog.schemas import (
     VersionOut,
     VersionRef,
 )
-from govdata.catalog.store import get_entry, published_version, require_version, working_version
+from govdata.catalog.store import (
+    entries_with_version,
+    get_entry,
+    published_version,
+    require_version,
+    working_version,
+)
 from govdata.catalog.vocab import OpenType, VersionStatus
 from govdata.errors import NotFound
 from govdata.orgs.models import Organisation
@@ -111,15 +117,7 @@ def entry_compare(ctx: Context, data: CompareQuery) -> VersionComparison:
     read_only=True,
 )
 def entry_list(ctx: Context, data: EntryListQuery) -> EntryPage:
-    query = (
-        select(CatalogEntry, EntryVersion, Organisation)
-        .join(
-            EntryVersion,
-            (EntryVersion.entry_id == CatalogEntry.id)
-            & (EntryVersion.number == CatalogEntry.latest_number),
-        )
-        .join(Organisation, Organisation.id == CatalogEntry.organisation_id)
-    )
+    query = entries_with_version("latest")
     query = scoped_listing(ctx, query, "catalog:entry:read_working", data.organisation_id)
     if data.status is not None:
         query = query.where(CatalogEntry.status == data.status.value)
@@ -144,15 +142,7 @@ def entry_list(ctx: Context, data: EntryListQuery) -> EntryPage:
 )
 def entry_export(ctx: Context, data: ExportQuery) -> ExportPage:
     ctx.authorize_somewhere("catalog:open:read")
-    query = (
-        select(CatalogEntry, EntryVersion, Organisation)
-        .join(
-            EntryVersion,
-            (EntryVersion.entry_id == CatalogEntry.id)
-            & (EntryVersion.number == CatalogEntry.published_number),
-        )
-        .join(Organisation, Organisation.id == CatalogEntry.organisation_id)
-    )
+    query = entries_with_version("published")
     if not ctx.can("catalog:entry:read"):
         query = query.where(EntryVersion.open_type.in_(OPEN_TYPES))
     if data.organisation_id is not None:

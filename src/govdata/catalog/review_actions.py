@@ -10,10 +10,12 @@ from govdata.actions import ActionSet, Context
 from govdata.catalog.events import EntryPublished, EntryReturned, ObligationFulfilled
 from govdata.catalog.models import CatalogEntry, EntryVersion, Obligation
 from govdata.catalog.precheck import precheck
-from govdata.catalog.presenters import entry_brief, entry_out
+from govdata.catalog.presenters import entry_brief
 from govdata.catalog.schemas import EntryId, EntryOut, EntryPage, Problem, QueueQuery, ReviewInput
 from govdata.catalog.store import (
+    current_entry_out,
     enqueue_for_index,
+    entries_with_version,
     get_entry,
     published_version,
     working_version,
@@ -22,7 +24,6 @@ from govdata.catalog.vocab import VersionStatus
 from govdata.db import utcnow
 from govdata.errors import Conflict, InvalidInput
 from govdata.events import record_event
-from govdata.orgs.models import Organisation
 from govdata.orgs.scopes import scoped_listing
 from govdata.orgs.services import BEIJING
 
@@ -38,15 +39,8 @@ actions = ActionSet("catalog-review")
 )
 def review_queue(ctx: Context, data: QueueQuery) -> EntryPage:
     ctx.authorize_somewhere("catalog:entry:review")
-    query = (
-        select(CatalogEntry, EntryVersion, Organisation)
-        .join(
-            EntryVersion,
-            (EntryVersion.entry_id == CatalogEntry.id)
-            & (EntryVersion.number == CatalogEntry.latest_number),
-        )
-        .join(Organisation, Organisation.id == CatalogEntry.organisation_id)
-        .where(CatalogEntry.status == VersionStatus.SUBMITTED.value)
+    query = entries_with_version("latest").where(
+        CatalogEntry.status == VersionStatus.SUBMITTED.value
     )
     query = scoped_listing(ctx, query, "catalog:entry:review", None)
     total = ctx.session.scalar(select(func.count()).select_from(query.subquery())) or 0
@@ -107,7 +101,7 @@ def entry_review(ctx: Context, data: ReviewInput) -> EntryOut:
                 reasons=list(data.reasons),
             ),
         )
-        return _entry_out(ctx, entry, provider)
+        return current_entry_out(ctx.session, entry, provider)
     problems = precheck(ctx.session, entry, version)
     if problems:
         raise InvalidInput(
@@ -134,7 +128,7 @@ def entry_review(ctx: Context, data: ReviewInput) -> EntryOut:
             organisation_id=entry.organisation_id,
         ),
     )
-    return _entry_out(ctx, entry, provider)
+    return current_entry_out(ctx.session, entry, provider)
 
 
 def _fulfil_obligations(
@@ -174,15 +168,3 @@ def _fulfil_obligations(
             ctx,
             ObligationFulfilled(subject_id=obligation.id, kind=obligation.kind, entry_id=entry.id),
         )
-
-
-def _entry_out(ctx: Context, entry: CatalogEntry, provider: Organisation) -> EntryOut:
-    ctx.session.flush()
-    return entry_out(
-        ctx.session,
-        entry,
-        provider,
-        published_version(ctx.session, entry),
-        working_version(ctx.session, entry),
-        insider=True,
-    )

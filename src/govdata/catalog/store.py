@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import TYPE_CHECKING, Literal
+
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
-from govdata.actions import Context
 from govdata.catalog.models import (
     CatalogEntry,
     DataResource,
@@ -14,11 +15,45 @@ from govdata.catalog.models import (
     InformationItem,
     InformationSystem,
 )
-from govdata.catalog.schemas import EntryMetadata
+from govdata.catalog.presenters import entry_out
+from govdata.catalog.schemas import EntryMetadata, EntryOut
 from govdata.catalog.vocab import WORKING_STATES, Grade, VersionStatus, highest_grade
 from govdata.db import utcnow
 from govdata.errors import InvalidInput, NotFound
 from govdata.orgs.models import Organisation
+
+if TYPE_CHECKING:
+    # Only for annotations: the search service (services.py) loads this module
+    # while the action layer itself is still being imported.
+    from govdata.actions import Context
+
+
+def entries_with_version(
+    which: Literal["latest", "published"],
+) -> Select[CatalogEntry, EntryVersion, Organisation]:
+    """Entries with one version each (the latest, or the one in force) and the provider."""
+    number = CatalogEntry.latest_number if which == "latest" else CatalogEntry.published_number
+    return (
+        select(CatalogEntry, EntryVersion, Organisation)
+        .join(
+            EntryVersion,
+            (EntryVersion.entry_id == CatalogEntry.id) & (EntryVersion.number == number),
+        )
+        .join(Organisation, Organisation.id == CatalogEntry.organisation_id)
+    )
+
+
+def current_entry_out(session: Session, entry: CatalogEntry, provider: Organisation) -> EntryOut:
+    """The entry as its department and reviewers see it, after a change."""
+    session.flush()
+    return entry_out(
+        session,
+        entry,
+        provider,
+        published_version(session, entry),
+        working_version(session, entry),
+        insider=True,
+    )
 
 
 def get_entry(

@@ -9,7 +9,7 @@ never yields 社会保障, and "克拉玛依市" yields 克拉玛依市 but not 
 A query is segmented precisely, so a user typing 社会保障 would not find the
 bureau. Indexing every dictionary word of two or more characters (jieba's full
 mode, a superset of search mode's multi-character words) plus the single
-characters the precise segmentation leaves on their own (和, 人 …) makes a
+characters the precise segmentation leaves on their own (the 人 of 法定代表人) makes a
 query word match whenever it occurs in the text. Single characters inside
 words are not indexed: this is word search, not character n-grams.
 
@@ -23,9 +23,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import cast
 
-import rjieba  # type: ignore[import-untyped]  # the binding ships no type information
+import rjieba
 
 # Function words that carry no meaning in a catalog search but, as query
 # words, would have to appear in the entry.
@@ -33,23 +32,15 @@ STOP_WORDS = frozenset({"的", "地", "得", "了", "之", "与", "及", "以及
 
 # A resource code (``101001/000001``) is looked up whole, never segmented.
 _RESOURCE_CODE = re.compile(r"\d{3,9}/\d{6}")
-
-
-def _cut(text: str) -> list[str]:
-    return cast(list[str], rjieba.cut(text, False))
-
-
-def _cut_all(text: str) -> list[str]:
-    return cast(list[str], rjieba.cut_all(text))
-
-
-def _cut_for_search(text: str) -> list[str]:
-    return cast(list[str], rjieba.cut_for_search(text, False))
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
 
 
 def _is_word(token: str) -> bool:
     """A token with at least one letter, digit or Han character, not a stop word."""
-    return token not in STOP_WORDS and any(character.isalnum() for character in token)
+    # ``isalnum`` first: almost every token is all Han characters, and this is hot.
+    return token not in STOP_WORDS and (
+        token.isalnum() or _LETTER_OR_DIGIT.search(token) is not None
+    )
 
 
 def index_words(text: str) -> list[str]:
@@ -60,8 +51,10 @@ def index_words(text: str) -> list[str]:
     words of jieba's search mode.
     """
     lowered = text.lower()
-    words = [token for token in _cut_all(lowered) if len(token) > 1 and _is_word(token)]
-    words.extend(token for token in _cut(lowered) if len(token) == 1 and _is_word(token))
+    words = [token for token in rjieba.cut_all(lowered) if len(token) > 1 and _is_word(token)]
+    words.extend(
+        token for token in rjieba.cut(lowered, False) if len(token) == 1 and _is_word(token)
+    )
     return words
 
 
@@ -70,7 +63,7 @@ def search_mode_words(text: str) -> list[str]:
 
     Kept for comparison and tests: :func:`index_words` always contains these.
     """
-    return [token for token in _cut_for_search(text.lower()) if _is_word(token)]
+    return [token for token in rjieba.cut_for_search(text.lower(), False) if _is_word(token)]
 
 
 def query_words(text: str) -> list[str]:
@@ -84,7 +77,7 @@ def query_words(text: str) -> list[str]:
         if _RESOURCE_CODE.fullmatch(chunk):
             words.append(chunk)
         else:
-            words.extend(token for token in _cut(chunk) if _is_word(token))
+            words.extend(token for token in rjieba.cut(chunk, False) if _is_word(token))
     return list(dict.fromkeys(words))
 
 
