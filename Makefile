@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export HYPOTHESIS_STORAGE_DIRECTORY ?= $(CURDIR)/.hypothesis
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
-.PHONY: help install run demo serve test lint typecheck unit browser-deps test-postgres ci bench lock clean
+.PHONY: help install run demo serve test lint typecheck unit browser-deps test-postgres ci bench bench-national lock clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -47,6 +47,10 @@ test-postgres: install  ## The same suite against the real PostgreSQL (GOVDATA_T
 
 bench: install  ## Run the benchmarks (each prints ratios to a baseline of the same run)
 	$(BIN)/python -m bench.bench_action_layer
+	$(BIN)/python -m bench.bench_catalog_search --entries 300000
+
+bench-national: install  ## The catalog search benchmark at national scale (3,000,000 entries; about 30 min)
+	$(BIN)/python -m bench.bench_catalog_search --entries 3000000
 
 lock:  ## Re-resolve requirements/lock.txt from pyproject.toml (needs network)
 	$(BIN)/pip install --quiet uv

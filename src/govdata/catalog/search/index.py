@@ -34,7 +34,7 @@ from typing import IO, Any, cast
 import tantivy
 
 from govdata.catalog.search import mapping
-from govdata.catalog.search.model import FacetCount, SearchDocument, SearchQuery, SearchResult
+from govdata.catalog.search.model import SearchDocument, SearchQuery, SearchResult
 from govdata.catalog.search.tokenize import query_words
 
 _CURRENT = "CURRENT"
@@ -377,19 +377,23 @@ class CatalogIndex:
         """Hits ranked by score, the exact total, and the requested facets' counts.
 
         The facets are counted on other threads while this one ranks the hits
-        (tantivy releases the GIL), all from the same searcher.
+        (tantivy releases the GIL), all from the same searcher. Without query
+        words ranking is cheap, and this thread counts a share of the facets too.
         """
         generation = self._live()
         words = query_words(query.text)
         matcher = mapping.matcher(generation.schema, words, query.filters)
         searcher = generation.index.searcher()
+        shares = self._counter_threads + (0 if words else 1)
+        groups = mapping.facet_groups(query.facets, shares)
+        mine = groups.pop() if len(groups) > self._counter_threads else ()
         counting = [
             self._facet_counters().submit(mapping.facet_counts, searcher, matcher, query, group)
-            for group in mapping.facet_groups(query.facets, self._counter_threads)
+            for group in groups
         ]
         found = searcher.search(matcher, limit=max(query.limit, 1), offset=max(query.offset, 0))
         hits = [mapping.hit(searcher, score, address) for score, address in found.hits]
-        counted: dict[str, list[FacetCount]] = {}
+        counted = mapping.facet_counts(searcher, matcher, query, mine) if mine else {}
         for future in counting:
             counted.update(future.result())
         return SearchResult(
