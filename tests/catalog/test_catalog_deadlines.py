@@ -111,11 +111,24 @@ def test_a_deadline_cannot_start_in_the_future(as_reviewer: Run, market: Organis
     assert "started_on" in caught.value.fields
 
 
-def test_a_year_the_calendar_does_not_cover_is_an_explicit_error(
+def test_a_due_day_in_a_year_the_calendar_does_not_cover_is_an_explicit_error(
+    as_provider: Run, as_reviewer: Run, market: Organisation
+) -> None:
+    # 20 working days after 20 December 2026 fall in 2027, which the shipped calendar lacks.
+    as_provider(
+        "system_register",
+        {"organisation_id": market.id, "name": "年末上线系统", "started_on": "2026-12-20"},
+    )
+    with pytest.raises(CalendarNotCovered):
+        as_reviewer("catalog_deadlines", {"on": "2026-12-21"})
+
+
+def test_work_overdue_in_a_covered_year_stays_overdue_when_today_is_not_covered(
     as_reviewer: Run, system_id: str
 ) -> None:
-    with pytest.raises(CalendarNotCovered):
-        as_reviewer("catalog_deadlines", {"on": "2031-01-05"})
+    obligation = only(as_reviewer("catalog_deadlines", {"on": "2031-01-06"}).obligations)
+    assert str(obligation.due_on) == "2026-11-30"
+    assert (obligation.state, obligation.working_days_left) == ("overdue", None)
 
 
 def test_a_consumer_officer_sees_no_deadlines(

@@ -278,13 +278,17 @@ def catalog_deadlines(
     for column in ("部门", "事项", "起算日", "截止日", "剩余工作日", "状态"):
         table.add_column(column)
     labels = {"overdue": "已逾期", "due_soon": "即将到期", "on_time": "未到期"}
-    for o in sorted(report.obligations, key=lambda o: o.working_days_left):
+    # Overdue first; an unknown count (overdue in an uncovered year) counts as most overdue.
+    for o in sorted(
+        report.obligations,
+        key=lambda o: (o.working_days_left is not None, o.working_days_left or 0),
+    ):
         table.add_row(
             o.organisation_name,
             o.subject,
             str(o.started_on),
             str(o.due_on),
-            str(o.working_days_left),
+            "—" if o.working_days_left is None else str(o.working_days_left),
             labels.get(o.state, o.state),
         )
     console.print(table)

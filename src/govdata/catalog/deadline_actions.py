@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from datetime import date, datetime
+from typing import Literal
 
 from sqlalchemy import select
 
@@ -24,7 +25,8 @@ from govdata.orgs.actions import get_organisation
 from govdata.orgs.models import Organisation
 from govdata.orgs.scopes import scoped_listing
 from govdata.orgs.services import BEIJING
-from govdata.workdays.deadlines import deadline_status
+from govdata.workdays.calendar import CalendarNotCovered
+from govdata.workdays.deadlines import REGISTRATION_WORKING_DAYS, deadline_status
 
 actions = ActionSet("catalog-deadlines")
 
@@ -76,11 +78,31 @@ def obligation_create(ctx: Context, data: ObligationCreate) -> ObligationOut:
     return _obligation_out(ctx, obligation, org, _beijing_today())
 
 
+def _judge(
+    ctx: Context, started_on: date, today: date
+) -> tuple[date, int | None, Literal["on_time", "due_soon", "overdue"]]:
+    """The due day, working days left and state of a task started on ``started_on``.
+
+    The due day must lie in years the calendar covers (otherwise
+    ``CalendarNotCovered``: never a guess). A task already past its due day is
+    overdue even when today's year is not covered yet; only the count of working
+    days since is then unknown (None).
+    """
+    calendar = ctx.services.calendar
+    try:
+        deadline = deadline_status(calendar, started_on, today)
+    except CalendarNotCovered:
+        due = calendar.add_working_days(started_on, REGISTRATION_WORKING_DAYS)
+        if today <= due:
+            raise
+        return due, None, "overdue"
+    return deadline.due, deadline.working_days_left, deadline.state.value
+
+
 def _obligation_out(
     ctx: Context, obligation: Obligation, org: Organisation, today: date
 ) -> ObligationOut:
-    deadline = deadline_status(ctx.services.calendar, obligation.started_on, today)
-    state = "fulfilled" if obligation.fulfilled_at is not None else deadline.state.value
+    due, left, state = _judge(ctx, obligation.started_on, today)
     return ObligationOut(
         id=obligation.id,
         kind="update" if obligation.kind == "update" else "register",
@@ -90,9 +112,9 @@ def _obligation_out(
         entry_id=obligation.entry_id,
         system_id=obligation.system_id,
         started_on=obligation.started_on,
-        due_on=deadline.due,
-        working_days_left=deadline.working_days_left,
-        state=state,
+        due_on=due,
+        working_days_left=left,
+        state="fulfilled" if obligation.fulfilled_at is not None else state,
         fulfilled_at=obligation.fulfilled_at,
     )
 

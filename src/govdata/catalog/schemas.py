@@ -356,7 +356,10 @@ class ObligationOut(BaseModel):
     system_id: str | None
     started_on: date
     due_on: date
-    working_days_left: int
+    working_days_left: int | None = Field(
+        description="Negative when overdue; empty when overdue in a year the calendar does "
+        "not cover yet"
+    )
     state: Literal["on_time", "due_soon", "overdue", "fulfilled"]
     fulfilled_at: datetime | None
 
