@@ -141,3 +141,23 @@ def published(draft: str, as_provider: Run, as_reviewer: Run) -> str:
     as_provider("entry_submit", {"id": draft})
     as_reviewer("entry_review", {"id": draft, "decision": "publish"})
     return draft
+
+
+def publish(as_provider: Run, as_reviewer: Run, data: dict[str, Any]) -> str:
+    """Create, submit and publish an entry; returns its id."""
+    out = as_provider("entry_create", data)
+    as_provider("entry_submit", {"id": out.id})
+    as_reviewer("entry_review", {"id": out.id, "decision": "publish"})
+    return str(out.id)
+
+
+CLOSED_CODE = "307001/000002"
+
+
+@pytest.fixture
+def closed(as_provider: Run, as_reviewer: Run, market: Organisation, system_id: str) -> str:
+    """A published entry that is not open (不予开放): for members only."""
+    data = entry_data(
+        market.id, system_id, code=CLOSED_CODE, name="食品生产许可证信息", open_type="none"
+    )
+    return publish(as_provider, as_reviewer, data)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from govdata.actions import ActionRegistry, Context
@@ -12,15 +10,8 @@ from govdata.db import Database
 from govdata.errors import InvalidInput
 from govdata.orgs.models import Organisation
 from govdata.services import Services
-from tests.catalog.conftest import Run, entry_data
+from tests.catalog.conftest import Run, entry_data, publish
 from tests.factories import anonymous
-
-
-def publish(as_provider: Run, as_reviewer: Run, data: dict[str, Any]) -> str:
-    out = as_provider("entry_create", data)
-    as_provider("entry_submit", {"id": out.id})
-    as_reviewer("entry_review", {"id": out.id, "decision": "publish"})
-    return str(out.id)
 
 
 @pytest.fixture

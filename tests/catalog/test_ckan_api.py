@@ -14,7 +14,6 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import ckanapi
 import pytest
@@ -32,27 +31,10 @@ from govdata.errors import Forbidden, InvalidInput
 from govdata.orgs.models import Organisation
 from govdata.services import Services
 from govdata.settings import Settings
-from tests.catalog.conftest import Run, entry_data
 
 LICENSE = "102001-000001"  # the ``published`` fixture's entry, open without conditions
 CLOSED = "307001-000002"
 USER_AGENT = "govdata-tests/ckanapi"
-
-
-def publish(as_provider: Run, as_reviewer: Run, data: dict[str, Any]) -> str:
-    out = as_provider("entry_create", data)
-    as_provider("entry_submit", {"id": out.id})
-    as_reviewer("entry_review", {"id": out.id, "decision": "publish"})
-    return str(out.id)
-
-
-@pytest.fixture
-def closed(as_provider: Run, as_reviewer: Run, market: Organisation, system_id: str) -> str:
-    """A published entry that is not open (不予开放): for members only."""
-    data = entry_data(
-        market.id, system_id, code="307001/000002", name="食品生产许可证信息", open_type="none"
-    )
-    return publish(as_provider, as_reviewer, data)
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pyshacl
 import pytest
@@ -21,10 +20,9 @@ from govdata.app import create_app
 from govdata.catalog import dcat_routes
 from govdata.catalog.dcat import HYDRA
 from govdata.db import Database
-from govdata.orgs.models import Organisation
 from govdata.services import Services
 from govdata.settings import Settings
-from tests.catalog.conftest import Run, entry_data
+from tests.catalog.conftest import CLOSED_CODE
 from tests.factories import login
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -32,7 +30,6 @@ SHAPES = REPO_ROOT.parent / "shared" / "standards" / "dcat-ap" / "dcat-ap_3_shac
 # rdflib's closed DCAT namespace warns when pytest probes module attributes.
 DCAT = Namespace("http://www.w3.org/ns/dcat#")
 LICENSE_CODE = "102001/000001"  # the ``published`` fixture's entry, open without conditions
-CLOSED_CODE = "307001/000002"
 
 # rdflib's JSON-LD parser itself uses its deprecated ConjunctiveGraph.
 RDFLIB_JSONLD_PARSER = pytest.mark.filterwarnings(
@@ -48,25 +45,6 @@ def dcat_ap_3() -> Graph:
             "hold shared/standards/dcat-ap/ (see its README)"
         )
     return Graph().parse(SHAPES)
-
-
-def publish(as_provider: Run, as_reviewer: Run, data: dict[str, Any]) -> str:
-    out = as_provider("entry_create", data)
-    as_provider("entry_submit", {"id": out.id})
-    as_reviewer("entry_review", {"id": out.id, "decision": "publish"})
-    return str(out.id)
-
-
-@pytest.fixture
-def closed(as_provider: Run, as_reviewer: Run, market: Organisation, system_id: str) -> str:
-    """A published entry that is not open (不予开放): for members only."""
-    return publish(
-        as_provider,
-        as_reviewer,
-        entry_data(
-            market.id, system_id, code=CLOSED_CODE, name="食品生产许可证信息", open_type="none"
-        ),
-    )
 
 
 def client_for(settings: Settings, db: Database, services: Services) -> TestClient:
