@@ -110,3 +110,16 @@ class InternalError(GovdataError):
     status = 500
     code = "internal_error"
     default_message = "服务器内部错误，请联系平台管理员"
+
+
+class SourceFailed(GovdataError):
+    """A data source could not be read (unreachable, malformed, wrong encoding...).
+
+    Raised by the aggregation readers with a specific ``code`` (``source_*``);
+    the run that hit it fails with that code and message, and the table keeps
+    its previous version.
+    """
+
+    status = 422
+    code = "source_failed"
+    default_message = "数据源读取失败"

@@ -1,0 +1,1 @@
+"""Readers for every kind of data source; :func:`open_reader` picks one."""
