@@ -49,6 +49,8 @@ def settings(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Set
         node_name="内蒙古自治区政务大数据平台",
         max_body_bytes=64 * 1024,
         log_format="console",
+        job_runner="inline",
+        scheduler_enabled=False,
     )
 
 

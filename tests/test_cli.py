@@ -34,6 +34,7 @@ TOP_LEVEL_COMMANDS = (
     "node",
     "calendar",
     "catalog",
+    "aggregation",
     "settings",
     "actions",
 )

@@ -18,6 +18,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from govdata import __version__
+from govdata.aggregation.runner import execute_run
+from govdata.aggregation.scheduler import SchedulerThread
 from govdata.areas import build_policy, build_registry
 from govdata.catalog.ckan import build_open_data_router
 from govdata.db import READ_ONLY, Database
@@ -39,6 +41,9 @@ from govdata.web.middleware import (
     UnexpectedErrors,
 )
 from govdata.web.runtime import Runtime, runtime_of
+
+# Source file uploads may be far larger than any other request body.
+UPLOAD_PATHS = ("/aggregation/inbox",)
 
 
 def create_app(
@@ -62,10 +67,23 @@ def create_app(
         metrics=metrics,
     )
 
+    runtime.services.jobs.bind_inline(
+        lambda run_id: execute_run(run_id, settings, db, runtime.services)
+    )
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(runtime.prepare)
-        yield
+        scheduler = (
+            SchedulerThread(db, settings, runtime.services) if settings.scheduler_enabled else None
+        )
+        if scheduler is not None:
+            scheduler.start()
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                scheduler.stop()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -107,7 +125,12 @@ def create_app(
     # The middleware added last runs first: RequestId wraps SecurityHeaders wraps
     # Metrics wraps UnexpectedErrors wraps BodySizeLimit, so every response (a
     # refused body, a 500 too) is counted and carries the id and the headers.
-    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        limit=settings.max_body_bytes,
+        large_paths=UPLOAD_PATHS,
+        large_limit=settings.max_upload_bytes,
+    )
     app.add_middleware(UnexpectedErrors)
     app.add_middleware(Metrics, registry=metrics)
     app.add_middleware(SecurityHeaders)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from govdata.accounts import application_actions, session_actions, user_actions
 from govdata.accounts.permissions import PERMISSIONS as ACCOUNT_PERMISSIONS
 from govdata.actions import ActionRegistry, ActionSet
+from govdata.aggregation import data_actions, run_actions, source_actions
+from govdata.aggregation.permissions import PERMISSIONS as AGGREGATION_PERMISSIONS
 from govdata.authz import Permission, PolicyTable
 from govdata.catalog import (
     deadline_actions,
@@ -20,6 +22,7 @@ from govdata.catalog import (
     system_actions,
 )
 from govdata.catalog.permissions import PERMISSIONS as CATALOG_PERMISSIONS
+from govdata.libraries import actions as library_actions
 from govdata.nodes import actions as node_actions
 from govdata.nodes.permissions import PERMISSIONS as NODE_PERMISSIONS
 from govdata.orgs import actions as org_actions
@@ -38,6 +41,10 @@ ACTION_SETS: tuple[ActionSet, ...] = (
     deadline_actions.actions,
     ledger_actions.actions,
     search_actions.actions,
+    source_actions.actions,
+    run_actions.actions,
+    data_actions.actions,
+    library_actions.actions,
 )
 
 PERMISSIONS: tuple[Permission, ...] = (
@@ -45,6 +52,7 @@ PERMISSIONS: tuple[Permission, ...] = (
     *ORG_PERMISSIONS,
     *ACCOUNT_PERMISSIONS,
     *CATALOG_PERMISSIONS,
+    *AGGREGATION_PERMISSIONS,
 )
 
 

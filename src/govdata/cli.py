@@ -13,6 +13,7 @@ from rich.tree import Tree
 from sqlalchemy.engine import make_url
 
 from govdata.actions import Context
+from govdata.aggregation.cli import aggregation_app
 from govdata.areas import build_policy, build_registry
 from govdata.authz import Role
 from govdata.catalog.cli import catalog_app
@@ -27,6 +28,7 @@ from govdata.cli_support import (
 )
 from govdata.db import Database
 from govdata.errors import GovdataError
+from govdata.services import build_services
 from govdata.settings import Settings
 
 app = typer.Typer(
@@ -50,6 +52,7 @@ app.add_typer(org_app, name="org")
 app.add_typer(node_app, name="node")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(catalog_app, name="catalog")
+app.add_typer(aggregation_app, name="aggregation")
 
 
 class AssignableRole(StrEnum):
@@ -95,6 +98,29 @@ def _redacted(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+def _demo_aggregation(settings: Settings, db: Database) -> dict[str, str]:
+    """Register the demo sources and library, then load and build them here."""
+    from govdata.aggregation.demo import load_demo_aggregation, queue_demo_library_build
+    from govdata.aggregation.runner import execute_run
+
+    services = build_services(settings)
+    services.jobs.mode = "none"
+    registered = as_operator(settings, db, load_demo_aggregation, services=services)
+    outcome: dict[str, str] = {}
+    for run_id in registered["runs"]:
+        finished = execute_run(run_id, settings, db, services)
+        outcome[f"归集 {run_id[:8]}"] = (
+            f"{finished.status}（写入 {finished.rows_written} 行，"
+            f"隔离 {finished.rows_quarantined} 行）"
+        )
+    if registered["runs"]:
+        build = as_operator(settings, db, queue_demo_library_build, services=services)
+        if build is not None:
+            finished = execute_run(build, settings, db, services)
+            outcome["人口基础库"] = f"{finished.status}（{finished.rows_written} 人）"
+    return outcome
+
+
 @app.command()
 def demo() -> None:
     """Load the demo region (内蒙古自治区, 12 盟市, 103 旗县), demo accounts and a demo
@@ -107,6 +133,7 @@ def demo() -> None:
     try:
         created = as_operator(settings, db, load_demo)
         catalog = as_operator(settings, db, load_demo_catalog)
+        aggregation = _demo_aggregation(settings, db)
     except GovdataError as error:
         fail(error)
     console.print(
@@ -118,6 +145,11 @@ def demo() -> None:
         f"已退回 {catalog['returned']} 条，草稿 {catalog['draft']} 条，"
         f"信息系统 {catalog['systems']} 个"
     )
+    if aggregation:
+        console.print(
+            "示范归集：数据源 2 个（GBK 文件、部门系统数据库），"
+            + "；".join(f"{name}：{status}" for name, status in aggregation.items())
+        )
     table = Table(title="示范账号（密码均为 " + DEMO_PASSWORD + "）")
     table.add_column("用户名")
     table.add_column("角色")

@@ -17,7 +17,7 @@ from govdata.errors import GovdataError
 from govdata.log import configure_logging
 from govdata.migrate import upgrade
 from govdata.nodes.services import NodeIdentityError, ensure_self_node
-from govdata.services import build_services
+from govdata.services import Services, build_services
 from govdata.settings import Settings
 
 console = Console()
@@ -49,11 +49,13 @@ def check_node(settings: Settings, db: Database) -> None:
         raise typer.Exit(code=1) from None
 
 
-def as_operator(settings: Settings, db: Database, work: Any) -> Any:
+def as_operator(
+    settings: Settings, db: Database, work: Any, *, services: Services | None = None
+) -> Any:
     """Run ``work(ctx, run)`` as the local operator in one transaction, then bring
     the catalog search index up to date with what it committed."""
     registry = build_registry()
-    services = build_services(settings)
+    services = services or build_services(settings)
     with db.transaction() as session:
         ctx = Context(
             session=session,

@@ -8,6 +8,13 @@ from govdata.accounts.models import (
     UsedNonce,
     User,
 )
+from govdata.aggregation.models import (
+    Library,
+    LibraryMember,
+    Run,
+    SchemaChange,
+    Source,
+)
 from govdata.catalog.models import (
     CatalogEntry,
     DataResource,
@@ -35,11 +42,16 @@ __all__ = [
     "IndexQueueItem",
     "InformationItem",
     "InformationSystem",
+    "Library",
+    "LibraryMember",
     "LoginSession",
     "Node",
     "Obligation",
     "Organisation",
     "RoleAssignment",
+    "Run",
+    "SchemaChange",
+    "Source",
     "UsedNonce",
     "User",
 ]

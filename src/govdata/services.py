@@ -1,15 +1,17 @@
 """The node's backends, chosen by settings and handed to every action.
 
 Each backend sits behind a small interface with an embedded implementation;
-later areas add theirs here (lake storage, query engine, job queue, message
-bus, peer-node client, key store).
+later areas add theirs here (query engine, message bus, peer-node client,
+key store).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from govdata.aggregation.dispatch import JobDispatcher
 from govdata.catalog.indexing import SearchService
+from govdata.lake.location import StorageLocation, location_from_uri
 from govdata.secretbox import SecretBox
 from govdata.settings import Settings
 from govdata.workdays.calendar import StatutoryCalendar
@@ -20,6 +22,8 @@ class Services:
     secretbox: SecretBox
     calendar: StatutoryCalendar
     search: SearchService
+    lake: StorageLocation
+    jobs: JobDispatcher
 
 
 def build_services(settings: Settings) -> Services:
@@ -27,4 +31,6 @@ def build_services(settings: Settings) -> Services:
         secretbox=SecretBox.from_keys_dir(settings.keys_dir),
         calendar=StatutoryCalendar.load(settings.calendar_file),
         search=SearchService(settings.search_dir),
+        lake=location_from_uri(settings.effective_lake_uri, settings.lake_storage_options),
+        jobs=JobDispatcher(settings),
     )

@@ -87,10 +87,53 @@ class Settings(BaseSettings):
             "statutory calendar (same layout as govdata/workdays/data/cn-statutory.json)."
         ),
     )
+    lake_uri: str | None = Field(
+        default=None,
+        description=(
+            "Where aggregated tables live: a directory, or s3://bucket/prefix for "
+            "S3-compatible object storage. Empty means <data_dir>/lake."
+        ),
+    )
+    lake_storage_options: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "Object storage options as JSON (endpoint, region, access key...), "
+            "passed to the Delta Lake writer."
+        ),
+    )
+    job_runner: str = Field(
+        default="subprocess",
+        description=(
+            "How aggregation runs execute: subprocess (one process per run, the "
+            "default), inline (in the requesting process; tests) or none (left "
+            "queued for `govdata aggregation worker`)."
+        ),
+    )
+    scheduler_enabled: bool = Field(
+        default=True,
+        description="Start scheduled aggregation runs from `govdata serve`.",
+    )
+    run_stale_seconds: int = Field(
+        default=120,
+        ge=10,
+        description="A running run without a heartbeat for this long is marked interrupted.",
+    )
+    max_upload_bytes: int = Field(
+        default=2_147_483_648,
+        ge=1024,
+        description="Largest source file accepted by upload, in bytes.",
+    )
     log_format: str = Field(
         default="console", description="console (human-readable) or json (one object per line)."
     )
     log_level: str = Field(default="INFO", description="Python logging level name.")
+
+    @field_validator("job_runner")
+    @classmethod
+    def _known_job_runner(cls, value: str) -> str:
+        if value not in {"subprocess", "inline", "none"}:
+            raise ValueError("job_runner must be 'subprocess', 'inline' or 'none'")
+        return value
 
     @field_validator("log_format")
     @classmethod
@@ -113,3 +156,19 @@ class Settings(BaseSettings):
     def search_dir(self) -> Path:
         """Where the catalog search index generations live (rebuildable)."""
         return self.data_dir / "search" / "catalog"
+
+    @property
+    def inbox_dir(self) -> Path:
+        """Source files (uploaded, or placed here by the operator) live under here."""
+        return self.data_dir / "inbox"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        """Quarantined rows of each run, as Parquet parts per run."""
+        return self.data_dir / "quarantine"
+
+    @property
+    def effective_lake_uri(self) -> str:
+        if self.lake_uri:
+            return self.lake_uri
+        return str((self.data_dir / "lake").resolve())

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench import bench_catalog_search
-
 from govdata.catalog.codes import parse_classification, parse_resource_code
 
 

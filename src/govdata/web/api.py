@@ -15,8 +15,10 @@ from govdata.accounts import api as accounts_api
 from govdata.accounts.schemas import LoginInput, UserOut
 from govdata.accounts.session_actions import LoginOutcome
 from govdata.actions import ActionRegistry
+from govdata.aggregation import api as aggregation_api
 from govdata.authz import ANONYMOUS
 from govdata.catalog import api as catalog_api
+from govdata.libraries import api as library_api
 from govdata.nodes import api as nodes_api
 from govdata.orgs import api as orgs_api
 from govdata.web.api_routes import SchemaCollector, add_action_route, parse_json_object
@@ -37,6 +39,8 @@ AREA_ROUTES = (
     ("orgs", orgs_api.ROUTES),
     ("accounts", accounts_api.ROUTES),
     ("catalog", catalog_api.ROUTES),
+    ("aggregation", aggregation_api.ROUTES),
+    ("libraries", library_api.ROUTES),
 )
 
 

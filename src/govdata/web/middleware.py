@@ -29,17 +29,30 @@ class _BodyTooLargeError(Exception):
 class BodySizeLimit:
     """Refuse bodies over ``limit`` bytes, by header or while streaming."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        limit: int,
+        *,
+        large_paths: tuple[str, ...] = (),
+        large_limit: int = 0,
+    ) -> None:
         self.app = app
         self.limit = limit
+        # File uploads (source files) have a limit of their own.
+        self.large_paths = large_paths
+        self.large_limit = large_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.limit
+        if self.large_paths and str(scope.get("path", "")).startswith(self.large_paths):
+            limit = max(self.large_limit, self.limit)
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(scope, receive, send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(scope, receive, send, limit)
             return
         received = 0
 
@@ -48,17 +61,17 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
+                if received > limit:
                     raise _BodyTooLargeError
             return message
 
         try:
             await self.app(scope, limited_receive, send)
         except _BodyTooLargeError:
-            await self._refuse(scope, receive, send)
+            await self._refuse(scope, receive, send, limit)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = error_response(scope, PayloadTooLarge(f"请求体超过{self.limit}字节上限"))
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        response = error_response(scope, PayloadTooLarge(f"请求体超过{limit}字节上限"))
         await response(scope, receive, send)
 
 

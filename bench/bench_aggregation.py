@@ -1,0 +1,263 @@
+"""Aggregation speed: govdata's load and merge against the practical limits.
+
+Generates a GBK population CSV (``bench.population_data``: valid ID check
+digits, names, addresses, about 2% dirty rows of seven kinds) and an
+incremental file of changed and new rows, then measures, each step in a
+process of its own so that its peak memory is its own:
+
+* **load**: govdata's full load into a Delta table (GBK decoding, type
+  conversion, the standard checks, quarantine, checksum, one commit), against
+  DuckDB's raw ``read_csv`` → Parquet of the same file (no conversion, no
+  checks: the practical limit). Target: govdata ≥ 50% of DuckDB's rate,
+  peak memory ≤ 2 GB.
+* **merge**: govdata's incremental load of the changed rows (read, convert,
+  stage, deduplicate, merge by ID with commit metadata) against ``deltalake``
+  merging the same rows, already typed, into a copy of the same table.
+  Target: ≤ 3× the bare merge.
+
+    .venv/bin/python -m bench.bench_aggregation --rows 5000000 --changed 500000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+from deltalake import DeltaTable
+
+from bench.population_data import changed_rows, generate
+from govdata.aggregation.convert import BatchConverter
+from govdata.aggregation.loading import Loader, LoadPlan
+from govdata.aggregation.sources.base import SourceSpec
+from govdata.aggregation.sources.registry import open_reader
+from govdata.libraries.standards import get_standard
+
+TARGET_LOAD_RATIO = 0.5
+TARGET_MERGE_RATIO = 3.0
+TARGET_PEAK_MB = 2048
+COLUMNS = (
+    "id_number",
+    "name",
+    "sex",
+    "birth_date",
+    "division_code",
+    "address",
+    "phone",
+    "updated_at",
+)
+
+
+def _columns() -> list[Any]:
+
+    return [c for c in get_standard("population").columns if c.name in COLUMNS]
+
+
+def _load(args: argparse.Namespace, strategy: str) -> dict[str, Any]:
+
+    plan = LoadPlan(
+        table_uri=str(Path(args.table).resolve()),
+        columns=_columns(),
+        strategy=strategy,  # type: ignore[arg-type]
+        run_id=f"bench-{strategy}",
+        source_id="bench",
+        source_description="bench:population.csv",
+        quarantine_dir=Path(args.quarantine),
+        key_columns=("id_number",),
+        updated_column="updated_at",
+        max_bad_ratio=0.1,
+    )
+    started = time.perf_counter()
+    with open_reader(SourceSpec(kind="csv", location=args.csv, options={})) as reader:
+        outcome = Loader(plan, reader).run()
+    return {
+        "seconds": time.perf_counter() - started,
+        "rows_read": outcome.rows_read,
+        "rows_written": outcome.rows_written,
+        "rows_quarantined": outcome.rows_quarantined,
+        "inserted": outcome.inserted,
+        "updated": outcome.updated,
+        "reasons": outcome.reason_counts,
+        "version": outcome.version,
+    }
+
+
+def _duckdb_raw(args: argparse.Namespace) -> dict[str, Any]:
+
+    started = time.perf_counter()
+    connection = duckdb.connect()
+    # GBK never uses ASCII bytes inside a character, so reading the bytes as
+    # Latin-1 splits rows and fields exactly as GBK would, without decoding.
+    connection.execute(
+        "COPY (SELECT * FROM read_csv(?, encoding = 'latin-1', ignore_errors = true)) "
+        "TO ? (FORMAT parquet)",
+        [args.csv, args.out],
+    )
+    rows = connection.execute("SELECT count(*) FROM read_parquet(?)", [args.out]).fetchone()
+    connection.close()
+    return {"seconds": time.perf_counter() - started, "rows": rows[0] if rows else 0}
+
+
+def _bare_merge(args: argparse.Namespace) -> dict[str, Any]:
+
+    changes = pq.read_table(args.typed)
+    table = DeltaTable(str(Path(args.table).resolve()))
+    started = time.perf_counter()
+    metrics = (
+        table.merge(
+            changes, predicate="t.id_number = s.id_number", source_alias="s", target_alias="t"
+        )
+        .when_matched_update_all()
+        .when_not_matched_insert_all()
+        .execute()
+    )
+    return {
+        "seconds": time.perf_counter() - started,
+        "inserted": metrics.get("num_target_rows_inserted"),
+        "updated": metrics.get("num_target_rows_updated"),
+    }
+
+
+def _typed_changes(args: argparse.Namespace) -> dict[str, Any]:
+    """The changed rows converted to the table's types, for the bare merge (not timed)."""
+
+    converter = BatchConverter(_columns())
+    parts = []
+    with open_reader(SourceSpec(kind="csv", location=args.csv, options={})) as reader:
+        parts = [converter.convert(batch).good for batch in reader.batches()]
+    pq.write_table(pa.concat_tables(parts), args.out)
+    return {"rows": sum(p.num_rows for p in parts)}
+
+
+CHILD_STEPS = {
+    "load": lambda a: _load(a, "full"),
+    "merge": lambda a: _load(a, "incremental"),
+    "duckdb": _duckdb_raw,
+    "bare-merge": _bare_merge,
+    "typed-changes": _typed_changes,
+}
+
+
+def _child(step: str, **paths: str) -> tuple[dict[str, Any], float]:
+    """Run a step in a fresh interpreter; returns its result and peak memory in MB."""
+    arguments = [sys.executable, "-m", "bench.bench_aggregation", "--child", step]
+    for key, value in paths.items():
+        arguments += [f"--{key}", value]
+    process = subprocess.Popen(arguments, stdout=subprocess.PIPE)  # noqa: S603 (our own module)
+    assert process.stdout is not None  # noqa: S101 (PIPE)
+    output = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"benchmark step {step} failed with exit code {process.returncode}")
+    return json.loads(output), usage.ru_maxrss / 1024
+
+
+def run(rows: int, changed: int, workdir: Path, *, keep: bool = False) -> dict[str, Any]:
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    base = workdir / f"population-{rows}.csv"
+    delta = workdir / f"changed-{rows}-{changed}.csv"
+    if not base.exists():
+        generate(base, rows, encoding="gbk", dirty=0.02, seed=1)
+    if not delta.exists():
+        changed_rows(delta, base_rows=rows, rows=changed, encoding="gbk", seed=1)
+    scratch = Path(tempfile.mkdtemp(prefix="bench-", dir=workdir))
+    try:
+        table = scratch / "population"
+        load, load_mb = _child(
+            "load", csv=str(base), table=str(table), quarantine=str(scratch / "q-load")
+        )
+        raw, raw_mb = _child("duckdb", csv=str(base), out=str(scratch / "raw.parquet"))
+        bare_table = scratch / "population-bare"
+        shutil.copytree(table, bare_table)
+        _child("typed-changes", csv=str(delta), out=str(scratch / "changes.parquet"))
+        merge, merge_mb = _child(
+            "merge", csv=str(delta), table=str(table), quarantine=str(scratch / "q-merge")
+        )
+        bare, _ = _child(
+            "bare-merge", table=str(bare_table), typed=str(scratch / "changes.parquet")
+        )
+    finally:
+        if not keep:
+            shutil.rmtree(scratch, ignore_errors=True)
+    load_rate = load["rows_read"] / load["seconds"]
+    raw_rate = raw["rows"] / raw["seconds"]
+    return {
+        "rows": rows,
+        "file_mb": base.stat().st_size / 2**20,
+        "load": load,
+        "load_peak_mb": load_mb,
+        "duckdb": raw,
+        "duckdb_peak_mb": raw_mb,
+        "merge": merge,
+        "merge_peak_mb": merge_mb,
+        "bare_merge": bare,
+        "load_ratio": load_rate / raw_rate,
+        "merge_ratio": merge["seconds"] / bare["seconds"],
+    }
+
+
+def report(result: dict[str, Any]) -> None:
+    load, raw, merge, bare = result["load"], result["duckdb"], result["merge"], result["bare_merge"]
+    print(f"population CSV (GBK): {result['rows']:,} rows, {result['file_mb']:.0f} MiB")
+    print(
+        f"govdata load   {load['seconds']:7.2f} s  "
+        f"{load['rows_read'] / load['seconds']:>12,.0f} rows/s"
+        f"  peak {result['load_peak_mb']:,.0f} MB  written {load['rows_written']:,}"
+        f"  quarantined {load['rows_quarantined']:,}"
+    )
+    print(
+        f"duckdb raw     {raw['seconds']:7.2f} s  {raw['rows'] / raw['seconds']:>12,.0f} rows/s"
+        f"  peak {result['duckdb_peak_mb']:,.0f} MB"
+    )
+    print(
+        f"load ratio (govdata rate / duckdb rate): {result['load_ratio']:.2f} "
+        f"(target ≥ {TARGET_LOAD_RATIO}); peak memory target ≤ {TARGET_PEAK_MB} MB"
+    )
+    print(
+        f"govdata merge  {merge['seconds']:7.2f} s  inserted {merge['inserted']:,} "
+        f"updated {merge['updated']:,}  peak {result['merge_peak_mb']:,.0f} MB"
+    )
+    print(
+        f"deltalake merge {bare['seconds']:6.2f} s  inserted {bare['inserted']:,} "
+        f"updated {bare['updated']:,}"
+    )
+    print(
+        f"merge ratio (govdata / bare merge): {result['merge_ratio']:.2f} "
+        f"(target ≤ {TARGET_MERGE_RATIO})"
+    )
+    print(f"quarantine reasons: {json.dumps(load['reasons'], ensure_ascii=False)}")
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--rows", type=int, default=5_000_000)
+    parser.add_argument("--changed", type=int, default=500_000)
+    parser.add_argument("--workdir", type=Path, default=Path("var/bench/aggregation"))
+    parser.add_argument("--keep", action="store_true", help="Keep the tables written.")
+    parser.add_argument("--child", choices=sorted(CHILD_STEPS), help=argparse.SUPPRESS)
+    for name in ("csv", "table", "quarantine", "out", "typed"):
+        parser.add_argument(f"--{name}", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        result = CHILD_STEPS[args.child](args)
+        sys.stdout.write(json.dumps(result, default=str))
+        return result
+    result = run(args.rows, args.changed, args.workdir, keep=args.keep)
+    report(result)
+    return result
+
+
+if __name__ == "__main__":
+    main()

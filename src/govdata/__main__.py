@@ -1,0 +1,5 @@
+"""``python -m govdata`` runs the command line (used to start run processes)."""
+
+from govdata.cli import main
+
+main()

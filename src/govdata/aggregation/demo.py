@@ -1,0 +1,187 @@
+"""Demo aggregation: two population sources feeding the population base library.
+
+公安厅's 居民户籍登记信息 entry gets a GBK CSV reported by police stations
+(with a few bad rows, so the quarantine has something to show) and a table in
+the department's own system (an SQLite file standing in for its database, so
+the embedded demo needs no server). Both load into versioned tables and feed
+the 人口基础库 owned by the region's data authority.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from govdata.actions import Context
+from govdata.aggregation.models import Library, Run, Source
+from govdata.catalog.models import CatalogEntry
+from govdata.libraries.standards import get_standard
+from govdata.orgs.codes import id_number_check_char
+from govdata.orgs.models import Organisation
+
+POPULATION_ENTRY = "101001/000001"
+CSV_NAME = "demo/户籍人口-派出所上报.csv"
+SYSTEM_FILE = "demo-sources/gongan-renkou.sqlite3"
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建国志文斌宁浩宇晨欣怡"
+COUNTIES = ("150102", "150103", "150104", "150105", "150121", "150202", "150203", "150302")
+STREETS = ("中山路", "新华大街", "锡林郭勒北路", "大学西街", "昭乌达路", "兴安南路", "呼伦贝尔南路")
+HEADER = (
+    "id_number",
+    "name",
+    "sex",
+    "birth_date",
+    "division_code",
+    "address",
+    "phone",
+    "updated_at",
+)
+
+Run_ = Callable[[str, dict[str, Any]], Any]
+
+
+def _person(rng: random.Random, serial: int) -> tuple[str, ...]:
+    county = rng.choice(COUNTIES)
+    born = date(1950, 1, 1) + timedelta(days=rng.randrange(365 * 55))
+    sex = rng.choice("12")
+    # The 17th digit is odd for men (1) and even for women (2).
+    order = f"{serial % 100:02d}{2 * rng.randrange(5) + (1 if sex == '1' else 0)}"
+    body = f"{county}{born:%Y%m%d}{order}"
+    number = body + id_number_check_char(body)
+    name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+    address = f"内蒙古自治区{rng.choice(STREETS)}{rng.randrange(1, 300)}号"
+    phone = f"1{rng.choice('3578')}{rng.randrange(10**9):09d}"
+    updated = datetime(2026, 1, 1) + timedelta(minutes=rng.randrange(60 * 24 * 300))  # noqa: DTZ001
+    return (
+        number,
+        name,
+        sex,
+        born.isoformat(),
+        county,
+        address,
+        phone,
+        f"{updated:%Y-%m-%d %H:%M:%S}",
+    )
+
+
+def people(count: int, seed: int) -> list[tuple[str, ...]]:
+    rng = random.Random(seed)  # noqa: S311 (demo data, not security)
+    seen: set[str] = set()
+    rows: list[tuple[str, ...]] = []
+    serial = 0
+    while len(rows) < count:
+        serial += 1
+        row = _person(rng, serial)
+        if row[0] not in seen:
+            seen.add(row[0])
+            rows.append(row)
+    return rows
+
+
+def write_demo_files(inbox: Path, data_dir: Path) -> tuple[Path, Path]:
+    """The reported CSV (GBK, a few bad rows) and the department system's database."""
+    csv_path = inbox / CSV_NAME
+    csv_path.parent.mkdir(parents=True, exist_ok=True)
+    reported = people(600, seed=1)
+    lines = [",".join(HEADER)] + [",".join(row) for row in reported]
+    lines[10] = lines[10][:17] + ("0" if lines[10][17] != "0" else "1") + lines[10][18:]
+    lines[20] = lines[20].replace(",", ',=HYPERLINK("http://example.invalid"),', 1)
+    lines[30] = ",".join(reported[29][:3]) + ",1990-02-30," + ",".join(reported[29][4:])
+    csv_path.write_bytes(("\n".join(lines) + "\n").encode("gbk"))
+    system_path = data_dir / SYSTEM_FILE
+    system_path.parent.mkdir(parents=True, exist_ok=True)
+    system_path.unlink(missing_ok=True)
+    with sqlite3.connect(system_path) as connection:
+        connection.execute(
+            "CREATE TABLE hjrk (sfzh TEXT PRIMARY KEY, xm TEXT, xb TEXT, csrq TEXT, hjd TEXT, "
+            "zz TEXT, lxdh TEXT, gxsj TEXT)"
+        )
+        # Half of the system's people are also in the reported file.
+        connection.executemany(
+            "INSERT INTO hjrk VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            reported[:300] + people(400, seed=2)[100:],
+        )
+    return csv_path, system_path
+
+
+def load_demo_aggregation(ctx: Context, run: Run_) -> dict[str, Any]:
+    """Register the demo sources and library; returns the run ids to execute."""
+    entry = ctx.session.scalar(
+        select(CatalogEntry).where(CatalogEntry.resource_code == POPULATION_ENTRY)
+    )
+    if entry is None or ctx.session.scalar(select(Source.id).where(Source.entry_id == entry.id)):
+        return {"sources": 0, "runs": []}
+    _, system_path = write_demo_files(ctx.settings.inbox_dir, ctx.settings.data_dir)
+    columns = [c.model_dump(mode="json") for c in get_standard("population").columns]
+    declared = [c for c in columns if c["name"] in HEADER]
+    reported = run(
+        "source_register",
+        {
+            "entry_id": entry.id,
+            "name": "户籍人口（派出所上报，GBK 文件）",
+            "kind": "csv",
+            "location": CSV_NAME,
+            "columns": declared,
+            "strategy": "full",
+        },
+    )
+    system_columns = dict(
+        zip(HEADER, ("sfzh", "xm", "xb", "csrq", "hjd", "zz", "lxdh", "gxsj"), strict=True)
+    )
+    system = run(
+        "source_register",
+        {
+            "entry_id": entry.id,
+            "name": "户籍人口（人口信息管理系统）",
+            "kind": "sql",
+            "location": f"sqlite:///{system_path.resolve()}",
+            "options": {"table": "hjrk"},
+            "columns": [c | {"source": system_columns[c["name"]]} for c in declared],
+            "strategy": "incremental",
+            "key_columns": ["id_number"],
+            "updated_column": "updated_at",
+            "schedule": "0 2 * * *",
+        },
+    )
+    runs = [run("run_start", {"source_id": s.id}).id for s in (reported, system)]
+    authority = ctx.session.scalar(
+        select(Organisation).where(Organisation.name == "内蒙古自治区政务服务与数据管理局")
+    )
+    assert authority is not None  # noqa: S101 (the demo region exists)
+    if ctx.session.scalar(select(Library.id).where(Library.code == "population")) is None:
+        library = run(
+            "library_create",
+            {
+                "organisation_id": authority.id,
+                "kind": "base",
+                "code": "population",
+                "name": "人口基础库",
+                "standard": "population",
+            },
+        )
+        run(
+            "library_add_member", {"library_id": library.id, "source_id": system.id, "priority": 10}
+        )
+        run(
+            "library_add_member",
+            {"library_id": library.id, "source_id": reported.id, "priority": 20},
+        )
+    return {"sources": 2, "runs": runs}
+
+
+def queue_demo_library_build(ctx: Context, run: Run_) -> str | None:
+    library_id = ctx.session.scalar(select(Library.id).where(Library.code == "population"))
+    if library_id is None:
+        return None
+    active = ctx.session.scalar(
+        select(Run.id).where(Run.library_id == library_id, Run.status.in_(("queued", "running")))
+    )
+    if active is not None:
+        return None
+    return str(run("library_build", {"id": library_id}).id)

@@ -1,0 +1,48 @@
+"""Events of the aggregation area."""
+
+from typing import ClassVar
+
+from govdata.events import DomainEvent
+
+
+class SourceRegistered(DomainEvent):
+    name: ClassVar[str] = "aggregation:source:registered"
+    organisation_id: str
+    entry_id: str
+    kind: str
+    mode: str
+
+
+class SourceChanged(DomainEvent):
+    name: ClassVar[str] = "aggregation:source:changed"
+    changes: dict[str, str]
+
+
+class RunRequested(DomainEvent):
+    name: ClassVar[str] = "aggregation:run:requested"
+    source_id: str | None
+    library_id: str | None
+    trigger: str
+    strategy: str
+
+
+class RunFinished(DomainEvent):
+    name: ClassVar[str] = "aggregation:run:finished"
+    status: str
+    version: int | None
+    rows_written: int
+    rows_quarantined: int
+    error_code: str | None
+
+
+class DataRead(DomainEvent):
+    """Who read which rows of which version (or of the source, for logical access)."""
+
+    name: ClassVar[str] = "aggregation:data:read"
+    source_id: str | None
+    library_id: str | None
+    mode: str
+    version: int | None
+    where: dict[str, str]
+    rows: int
+    purpose: str
