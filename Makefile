@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export HYPOTHESIS_STORAGE_DIRECTORY ?= $(CURDIR)/.hypothesis
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
-.PHONY: help install run demo serve test lint typecheck unit browser-deps test-postgres ci bench bench-national lock clean
+.PHONY: help install run demo serve test lint typecheck unit browser-deps test-postgres spark-deps test-spark ci bench bench-national lock clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -43,11 +43,18 @@ unit: install browser-deps  ## The test suite on the embedded SQLite default (br
 test: lint typecheck unit  ## Everything a change must pass: lint, types, the whole test suite
 
 test-postgres: install  ## The same suite against the real PostgreSQL (GOVDATA_TEST_DATABASE_URL)
-	GOVDATA_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest --ignore=tests/browser
+	GOVDATA_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest --ignore=tests/browser -m "not spark"
+
+spark-deps: install  ## Install pyspark (the spark extra, hash-pinned) into .venv
+	$(BIN)/pip install --quiet --require-hashes -r requirements/spark.txt
+
+test-spark: spark-deps  ## Spark (local mode, Java 17) reads lake versions from their file lists
+	$(BIN)/pytest -m spark
 
 bench: install  ## Run the benchmarks (each prints ratios to a baseline of the same run)
 	$(BIN)/python -m bench.bench_action_layer
 	$(BIN)/python -m bench.bench_catalog_search --entries 300000
+	$(BIN)/python -m bench.bench_aggregation --rows 5000000 --changed 500000
 
 bench-national: install  ## The catalog search benchmark at national scale (3,000,000 entries; about 30 min)
 	$(BIN)/python -m bench.bench_catalog_search --entries 3000000

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bench import bench_action_layer
+from pathlib import Path
+
+from bench import bench_action_layer, bench_aggregation
 
 
 def test_the_action_layer_benchmark_runs_and_reports_ratios() -> None:
@@ -10,3 +12,15 @@ def test_the_action_layer_benchmark_runs_and_reports_ratios() -> None:
     assert results["direct_us"] > 0
     assert results["registry_ratio"] > 0
     assert results["http_ratio"] > 0
+
+
+def test_the_aggregation_benchmark_runs_and_reports_ratios(tmp_path: Path) -> None:
+    results = bench_aggregation.main(
+        ["--rows", "4000", "--changed", "400", "--workdir", str(tmp_path)]
+    )
+    assert results["load"]["rows_read"] == 4000
+    assert results["load"]["rows_quarantined"] == 80
+    assert results["merge"]["inserted"] + results["merge"]["updated"] == 400
+    assert results["bare_merge"]["updated"] == results["merge"]["updated"]
+    assert results["load_ratio"] > 0
+    assert results["merge_ratio"] > 0

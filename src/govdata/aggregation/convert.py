@@ -81,19 +81,19 @@ class Converted:
 
 
 class _Problems:
-    """Per-row reasons collected column by column, first problem per column wins."""
+    """Per-row reasons collected column by column; the first problem of a column wins.
+
+    Masks are kept as they come; the reason texts are built only for the rows
+    that have a problem (a few per cent), one Python string per bad row.
+    """
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self.codes: list[pa.Array] = []
-        self.messages: list[pa.Array] = []
+        self.found: list[tuple[ColumnSpec, str, vec.BoolArray]] = []
         self.counts: dict[str, int] = {}
 
     def add_column(self, column: ColumnSpec, failures: list[tuple[str, vec.BoolArray]]) -> None:
         taken = np.zeros(self.size, dtype=np.bool_)
-        code_values = pa.nulls(self.size, pa.string())
-        message_values = pa.nulls(self.size, pa.string())
-        label = f"{column.name}（{column.label}）" if column.label else column.name
         for code, mask in failures:
             fresh = mask & ~taken
             count = int(fresh.sum())
@@ -101,32 +101,29 @@ class _Problems:
                 continue
             taken |= fresh
             self.counts[code] = self.counts.get(code, 0) + count
-            where = pa.array(fresh)
-            code_values = pc.if_else(where, f"{column.name}:{code}", code_values)
-            message_values = pc.if_else(where, f"{label}：{REASON_MESSAGES[code]}", message_values)
-        if taken.any():
-            self.codes.append(code_values)
-            self.messages.append(message_values)
+            self.found.append((column, code, fresh))
 
-    def joined(self) -> tuple[pa.Array, pa.Array] | None:
-        if not self.codes:
-            return None
-        # Each part ends with its separator and missing parts are "", so the
-        # join never depends on null handling; the trailing separator goes.
-        codes = pc.utf8_rtrim(
-            pc.binary_join_element_wise(*[_terminated(part, ";") for part in self.codes], ""),
-            characters=";",
-        )
-        messages = pc.utf8_rtrim(
-            pc.binary_join_element_wise(*[_terminated(part, "；") for part in self.messages], ""),
-            characters="；",
-        )
-        empty = pc.equal(codes, "")
-        return pc.if_else(empty, None, codes), pc.if_else(empty, None, messages)
+    def bad_rows(self) -> vec.BoolArray:
+        bad = np.zeros(self.size, dtype=np.bool_)
+        for _, _, mask in self.found:
+            bad |= mask
+        return bad
 
-
-def _terminated(part: pa.Array, separator: str) -> pa.Array:
-    return pc.fill_null(pc.binary_join_element_wise(part, separator, ""), "")
+    def texts(self, bad: vec.BoolArray) -> tuple[list[str], list[str]]:
+        """Codes and Chinese reasons of the bad rows, in row order."""
+        index = np.flatnonzero(bad)
+        position = np.full(self.size, -1, dtype=np.int64)
+        position[index] = np.arange(len(index))
+        codes: list[list[str]] = [[] for _ in index]
+        messages: list[list[str]] = [[] for _ in index]
+        for column, code, mask in self.found:
+            label = f"{column.name}（{column.label}）" if column.label else column.name
+            code_text = f"{column.name}:{code}"
+            message = f"{label}：{REASON_MESSAGES[code]}"
+            for at in position[mask]:
+                codes[at].append(code_text)
+                messages[at].append(message)
+        return [";".join(c) for c in codes], ["；".join(m) for m in messages]
 
 
 def _as_text(values: pa.Array) -> pa.Array:
@@ -136,19 +133,25 @@ def _as_text(values: pa.Array) -> pa.Array:
         else:
             values = pc.cast(values, pa.string())
     values = pc.cast(values, pa.string())
-    trimmed = pc.utf8_trim_whitespace(values)
-    return pc.if_else(pc.equal(trimmed, ""), None, trimmed)
+    if vec.may_need_trim(values):
+        values = pc.utf8_trim_whitespace(values)
+    empty = vec.TextColumn(values)
+    blank = empty.valid & (empty.lengths == 0)
+    return pc.if_else(pa.array(blank), None, values) if blank.any() else values
 
 
 def _text_failures(column: ColumnSpec, text: pa.Array) -> list[tuple[str, vec.BoolArray]]:
-    given = vec.present(text)
+    columns = vec.TextColumn(text)
     failures: list[tuple[str, vec.BoolArray]] = []
     if column.required:
-        failures.append(("required", ~given))
-    lengths = pc.fill_null(pc.utf8_length(text), 0).to_numpy(zero_copy_only=False)
-    failures.append(("too_long", np.asarray(lengths > column.max_length, dtype=np.bool_)))
+        failures.append(("required", ~columns.valid))
+    # A value of at most max_length bytes has at most max_length characters.
+    long_bytes = columns.lengths > column.max_length
+    if long_bytes.any():
+        lengths = pc.fill_null(pc.utf8_length(text), 0).to_numpy(zero_copy_only=False)
+        failures.append(("too_long", np.asarray(lengths > column.max_length, dtype=np.bool_)))
     if column.type is ColumnType.STRING:
-        failures.append(("formula_like", vec.matches(text, vec.FORMULA_PATTERN)))
+        failures.append(("formula_like", vec.formula_like(text)))
     return failures
 
 
@@ -291,17 +294,16 @@ class BatchConverter:
             problems.add_column(column, failures)
             arrays.append(typed)
         table = pa.Table.from_arrays(arrays, schema=self.schema)
-        joined = problems.joined()
         rejected = _rejected_table(batch.rejected, data.schema.names)
-        if joined is None:
+        bad = problems.bad_rows()
+        if not bad.any():
             good = table
             quarantined = rejected
         else:
-            codes, messages = joined
-            bad_mask = pc.is_valid(codes)
-            good = table.filter(pc.invert(bad_mask))
-            bad = _quarantine_rows(batch, bad_mask, codes, messages)
-            quarantined = bad if rejected is None else _concat(bad, rejected)
+            codes, messages = problems.texts(bad)
+            good = table.filter(pa.array(~bad))
+            found = _quarantine_rows(batch, bad, codes, messages)
+            quarantined = found if rejected is None else _concat(found, rejected)
         counts = dict(problems.counts)
         for row in batch.rejected:
             counts[row.reason_code] = counts.get(row.reason_code, 0) + 1
@@ -309,17 +311,18 @@ class BatchConverter:
 
 
 def _quarantine_rows(
-    batch: SourceBatch, bad_mask: pa.Array, codes: pa.Array, messages: pa.Array
+    batch: SourceBatch, bad: vec.BoolArray, codes: list[str], messages: list[str]
 ) -> pa.Table:
     names = batch.data.schema.names
+    where = pa.array(bad)
     arrays: list[pa.Array] = [
-        pc.filter(batch.rows, bad_mask),
-        pc.filter(codes, bad_mask),
-        pc.filter(messages, bad_mask),
-        pa.nulls(int(pc.sum(bad_mask).as_py() or 0), pa.string()),
+        pc.filter(batch.rows, where),
+        pa.array(codes, pa.string()),
+        pa.array(messages, pa.string()),
+        pa.nulls(len(codes), pa.string()),
     ]
     for name in names:
-        column = pc.filter(batch.data.column(name), bad_mask)
+        column = pc.filter(batch.data.column(name), where)
         text = pc.cast(column, pa.string(), safe=False)
         arrays.append(pc.utf8_slice_codeunits(text, 0, RAW_TEXT_LIMIT))
     return pa.Table.from_arrays(arrays, schema=quarantine_schema(names))

@@ -20,7 +20,9 @@ committed, and the quarantine stays readable so the provider can see why.
 from __future__ import annotations
 
 import json
+import queue
 import shutil
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -166,6 +168,44 @@ def _column_name_for(source_name: str, taken: set[str]) -> str:
     return candidate
 
 
+class _InBackground:
+    """Feeds tables to ``work`` on a thread of its own, a few tables ahead at most.
+
+    Conversion (Arrow compute), hashing (DuckDB) and Parquet encoding all release
+    the GIL, so reading and converting the next batch overlaps with hashing and
+    writing the previous one. An error on the thread is raised at the next
+    ``put`` or at ``close``.
+    """
+
+    def __init__(self, work: Callable[[pa.Table], None], depth: int = 2) -> None:
+        self._work = work
+        self._queue: queue.Queue[pa.Table | None] = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="govdata-load-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (table := self._queue.get()) is not None:
+            if self._error is not None:
+                continue
+            try:
+                self._work(table)
+            except BaseException as error:  # noqa: BLE001 (re-raised in the loading thread)
+                self._error = error
+
+    def put(self, table: pa.Table) -> None:
+        if self._error is not None:
+            self.close()
+        self._queue.put(table)
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+
 class _QuarantineWriter:
     """Quarantined rows of one run as Parquet parts under the run's directory."""
 
@@ -201,7 +241,7 @@ class _FileWriter:
         if self._writer is None:
             self.directory.mkdir(parents=True, exist_ok=True)
             self._path = self.directory / f"{self.prefix}-{len(self.files):05d}.parquet"
-            self._writer = pq.ParquetWriter(self._path, self.schema, compression="zstd")
+            self._writer = pq.ParquetWriter(self._path, self.schema, compression="lz4")
         self._writer.write_table(table, row_group_size=256_000)
         self._rows_in_file += table.num_rows
         if self._rows_in_file >= ROWS_PER_FILE:
@@ -411,14 +451,23 @@ class Loader:
         directory = table_dir / STAGING_DIR / plan.run_id if merging else table_dir
         writer = _FileWriter(directory, schema, plan.run_id)
         newest: Any = None
+
+        def keep(table: pa.Table) -> None:
+            checksum.add_batch(table)
+            writer.write(table)
+
+        background = _InBackground(keep)
         try:
-            for good in self._batches(converter, quarantine, counts):
-                checksum.add_batch(good)
-                if plan.updated_column and good.num_rows:
-                    top = pc.max(good.column(plan.updated_column)).as_py()
-                    if top is not None and (newest is None or top > newest):
-                        newest = top
-                writer.write(good)
+            try:
+                for good in self._batches(converter, quarantine, counts):
+                    if plan.updated_column and good.num_rows:
+                        top = pc.max(good.column(plan.updated_column)).as_py()
+                        if top is not None and (newest is None or top > newest):
+                            newest = top
+                    if good.num_rows:
+                        background.put(good)
+            finally:
+                background.close()
             files = writer.close()
             self._check_bad_ratio()
         except BaseException:

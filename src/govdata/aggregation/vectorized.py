@@ -41,7 +41,6 @@ for _prefix in PROVINCE_PREFIXES:
 
 PHONE_PATTERN = r"^(?:\+?86[- ]?)?(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(?:-\d{1,6})?)$"
 INTEGER_PATTERN = r"^[+-]?\d{1,18}$"
-FORMULA_PATTERN = r"^(?:[=@\t\r]|[+-][^\d.\s])"
 SEX_CODES = {
     "0": "0",
     "1": "1",
@@ -80,6 +79,114 @@ def fixed_width_bytes(values: pa.Array, mask: BoolArray, width: int) -> npt.NDAr
     first = int(offsets[chosen.offset])
     data = np.frombuffer(chosen.buffers()[2], dtype=np.uint8)
     return data[first : first + count * width].reshape(count, width)
+
+
+class TextColumn:
+    """An Arrow string array seen as NumPy offsets and bytes, for byte-level checks."""
+
+    def __init__(self, values: pa.Array) -> None:
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        if not pa.types.is_string(values.type):
+            values = pc.cast(values, pa.string())
+        size = len(values)
+        self.size = size
+        self.valid = present(values)
+        offset_buffer, data_buffer = values.buffers()[1], values.buffers()[2]
+        if offset_buffer is None or size == 0:
+            self.starts = np.zeros(size, dtype=np.int64)
+            self.lengths = np.zeros(size, dtype=np.int64)
+            self.data = np.zeros(1, dtype=np.uint8)
+            return
+        offsets = np.frombuffer(offset_buffer, dtype=np.int32)[
+            values.offset : values.offset + size + 1
+        ].astype(np.int64)
+        self.starts = offsets[:-1]
+        self.lengths = np.where(self.valid, offsets[1:] - offsets[:-1], 0)
+        self.data = (
+            np.frombuffer(data_buffer, dtype=np.uint8)
+            if data_buffer is not None and data_buffer.size
+            else np.zeros(1, dtype=np.uint8)
+        )
+
+    def of_length(self, width: int) -> tuple[BoolArray, npt.NDArray[np.uint8]]:
+        """Which values are ``width`` bytes long, and their bytes as an (m, width) matrix."""
+        chosen = self.lengths == width
+        starts = self.starts[chosen]
+        return chosen, self.data[starts[:, None] + np.arange(width)]
+
+    def byte_at(self, position: int) -> npt.NDArray[np.int16]:
+        """Each value's byte at ``position`` (-1 where the value is shorter)."""
+        out = np.full(self.size, -1, dtype=np.int16)
+        long_enough = self.lengths > position
+        out[long_enough] = self.data[self.starts[long_enough] + position]
+        return out
+
+    def last_byte(self) -> npt.NDArray[np.int16]:
+        out = np.full(self.size, -1, dtype=np.int16)
+        given = self.lengths > 0
+        out[given] = self.data[self.starts[given] + self.lengths[given] - 1]
+        return out
+
+
+def _is_digit(matrix: npt.NDArray[np.uint8]) -> npt.NDArray[np.bool_]:
+    return (matrix >= 48) & (matrix <= 57)
+
+
+def _number(matrix: npt.NDArray[np.uint8], start: int, stop: int) -> npt.NDArray[np.int64]:
+    digits = matrix[:, start:stop].astype(np.int64) - 48
+    weights = 10 ** np.arange(stop - start - 1, -1, -1, dtype=np.int64)
+    return digits @ weights
+
+
+def formula_like(values: pa.Array) -> BoolArray:
+    """Text a spreadsheet would run as a formula: ``=``, ``@``, tab, CR, or ``+``/``-``
+    followed by something other than a digit, point or space."""
+    text = TextColumn(values)
+    first, second = text.byte_at(0), text.byte_at(1)
+    sign = (first == ord("+")) | (first == ord("-"))
+    numeric_next = ((second >= 48) & (second <= 57)) | np.isin(second, (ord("."), 32, 9, -1))
+    formula: BoolArray = np.isin(first, (ord("="), ord("@"), 9, 13)) | (sign & ~numeric_next)
+    return formula
+
+
+# Bytes that may begin or end whitespace: ASCII space and controls, and the lead
+# or trail bytes of Unicode spaces (U+00A0, U+2000-U+200A, U+3000...).
+_EDGE_SPACE = np.zeros(256, dtype=np.bool_)
+_EDGE_SPACE[
+    [
+        9,
+        10,
+        11,
+        12,
+        13,
+        32,
+        0xC2,
+        0xE2,
+        0xE3,
+        0xA0,
+        0x80,
+        0x81,
+        0x82,
+        0x83,
+        0x84,
+        0x85,
+        0x86,
+        0x87,
+        0x88,
+        0x89,
+        0x8A,
+        0xAF,
+        0x9F,
+    ]
+] = True
+
+
+def may_need_trim(values: pa.Array) -> bool:
+    """False when no value can start or end with whitespace (trimming is then skipped)."""
+    text = TextColumn(values)
+    first, last = text.byte_at(0), text.last_byte()
+    return bool(_EDGE_SPACE[first[first >= 0]].any() or _EDGE_SPACE[last[last >= 0]].any())
 
 
 def _scatter(mask: BoolArray, sub: BoolArray) -> BoolArray:
@@ -133,16 +240,77 @@ def _split_datetime(
     return separated, compact, sep_parts, compact_parts
 
 
+def _fast_iso(
+    text: TextColumn, *, date_only: bool
+) -> tuple[BoolArray, BoolArray, npt.NDArray[np.int64]]:
+    """``YYYY-MM-DD`` and ``YYYY-MM-DD HH:MM:SS`` (or ``T``) read straight from the bytes.
+
+    Returns (shaped, valid, micros): which values have one of these shapes, which
+    of those are real calendar days and clock times, and their microseconds.
+    """
+    shaped = np.zeros(text.size, dtype=np.bool_)
+    valid = np.zeros(text.size, dtype=np.bool_)
+    micros = np.zeros(text.size, dtype=np.int64)
+    widths = (10,) if date_only else (10, 19)
+    for width in widths:
+        chosen, matrix = text.of_length(width)
+        if not chosen.any():
+            continue
+        digits = _is_digit(matrix)
+        ok = digits[:, [0, 1, 2, 3, 5, 6, 8, 9]].all(axis=1)
+        ok &= (matrix[:, 4] == ord("-")) & (matrix[:, 7] == ord("-"))
+        if width == 19:
+            ok &= digits[:, [11, 12, 14, 15, 17, 18]].all(axis=1)
+            ok &= np.isin(matrix[:, 10], (ord(" "), ord("T")))
+            ok &= (matrix[:, 13] == ord(":")) & (matrix[:, 16] == ord(":"))
+        good_days, days = _valid_ymd(
+            _number(matrix, 0, 4), _number(matrix, 5, 7), _number(matrix, 8, 10)
+        )
+        total = days * 86_400_000_000
+        if width == 19:
+            hours, minutes, seconds = (
+                _number(matrix, 11, 13),
+                _number(matrix, 14, 16),
+                _number(matrix, 17, 19),
+            )
+            good_days &= (hours <= 23) & (minutes <= 59) & (seconds <= 59)
+            total += hours * 3_600_000_000 + minutes * 60_000_000 + seconds * 1_000_000
+        index = np.flatnonzero(chosen)
+        shaped[index] = ok
+        valid[index] = ok & good_days
+        micros[index] = total
+    return shaped, valid, micros
+
+
 def parse_timestamps(values: pa.Array, *, date_only: bool) -> tuple[pa.Array, BoolArray]:
     """Parse dates or date-times; returns (date32 / timestamp[us] array, failed mask).
 
     Accepted: ``2024-01-05``, ``2024/1/5``, ``2024.01.05``, ``2024年1月5日``,
     ``20240105``, each optionally followed (for timestamps) by ``HH:MM[:SS[.ffffff]]``
     after a space or ``T`` (``20240105083000`` compact). A date column refuses a
-    time part other than midnight.
+    time part other than midnight. The ISO shapes are read straight from the
+    bytes; only other shapes go through regular expressions.
     """
+    text = TextColumn(values)
+    given = text.valid
+    shaped, ok, micros = _fast_iso(text, date_only=date_only)
+    rest = given & ~shaped
+    if rest.any():
+        others = pc.filter(values, pa.array(rest))
+        other_ok, other_micros = _parse_other_shapes(others, date_only=date_only)
+        ok[rest] = other_ok
+        micros[rest] = other_micros
+    failed = given & ~ok
+    if date_only:
+        days = (micros // 86_400_000_000).astype(np.int32)
+        return pa.array(days, type=pa.int32(), mask=~ok).cast(pa.date32()), failed
+    return pa.array(micros, type=pa.int64(), mask=~ok).cast(pa.timestamp("us")), failed
+
+
+def _parse_other_shapes(
+    values: pa.Array, *, date_only: bool
+) -> tuple[BoolArray, npt.NDArray[np.int64]]:
     size = len(values)
-    given = present(values)
     micros = np.zeros(size, dtype=np.int64)
     ok = np.zeros(size, dtype=np.bool_)
     separated, compact, sep_parts, compact_parts = _split_datetime(values)
@@ -177,19 +345,21 @@ def parse_timestamps(values: pa.Array, *, date_only: bool) -> tuple[pa.Array, Bo
         )
         micros[mask] = total
         ok[mask] = valid
-    failed = given & ~ok
-    if date_only:
-        days = (micros // 86_400_000_000).astype(np.int32)
-        return pa.array(days, type=pa.int32(), mask=~ok).cast(pa.date32()), failed
-    return pa.array(micros, type=pa.int64(), mask=~ok).cast(pa.timestamp("us")), failed
+    return ok, micros
 
 
 def id_number_failures(values: pa.Array) -> dict[str, BoolArray]:
     """GB 11643 problems by kind: ``format``, ``division``, ``birth_date``, ``check_digit``."""
-    given = present(values)
-    upper = pc.utf8_upper(values)
-    shaped = matches(upper, r"^\d{17}[\dX]$")
-    digits = fixed_width_bytes(upper, shaped, 18).astype(np.int64)
+    text = TextColumn(values)
+    given = text.valid
+    chosen, matrix = text.of_length(18)
+    last = matrix[:, 17]
+    good_shape = _is_digit(matrix[:, :17]).all(axis=1) & (
+        _is_digit(matrix[:, 17:]).all(axis=1) | (last == ord("X")) | (last == ord("x"))
+    )
+    shaped = _scatter(chosen, good_shape)
+    digits = matrix[good_shape].astype(np.int64)
+    digits[:, 17] = np.where(digits[:, 17] == ord("x"), ord("X"), digits[:, 17])
     body = digits[:, :17] - 48
     province = body[:, 0] * 10 + body[:, 1]
     division_ok = _PROVINCES[province]

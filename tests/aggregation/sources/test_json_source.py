@@ -7,14 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from govdata.aggregation.sources.base import SourceKind
 from govdata.errors import SourceFailed
 
 from .conftest import WriteText, read_all
 
 
-def failure(kind: str, path: Path, **options: object) -> SourceFailed:
+def failure(kind: SourceKind, path: Path, **options: object) -> SourceFailed:
     with pytest.raises(SourceFailed) as caught:
-        read_all(kind, path, options)  # type: ignore[arg-type]
+        read_all(kind, path, options)
     return caught.value
 
 

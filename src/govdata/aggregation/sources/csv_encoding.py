@@ -9,9 +9,11 @@ with the line and byte offset where they are.
 
 UTF-8 files go to pyarrow untouched (it validates UTF-8 itself while
 converting); anything else is decoded by :class:`Utf8Stream` in 1 MiB pieces
-with Python's incremental decoder and re-encoded as UTF-8, in reads of
-exactly the block size pyarrow asks for, so a field longer than the block
-still fails the same way whatever the encoding.
+to UTF-8 (GB18030 with ``iconv``, see
+:mod:`govdata.aggregation.sources.iconv_decoding`; other encodings with
+Python's incremental decoder), in reads of exactly the block size pyarrow
+asks for, so a field longer than the block still fails the same way whatever
+the encoding.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import BinaryIO
 
 from charset_normalizer import from_bytes
 
+from govdata.aggregation.sources.iconv_decoding import utf8_decoder
 from govdata.errors import SourceFailed
 
 SAMPLE_BYTES = 1 << 20
@@ -151,9 +154,7 @@ class Utf8Stream(io.RawIOBase):
     def __init__(self, raw: BinaryIO, encoding: str) -> None:
         super().__init__()
         self._raw = raw
-        self._decoder = (
-            None if passes_through(encoding) else codecs.getincrementaldecoder(encoding)("strict")
-        )
+        self._decoder = None if passes_through(encoding) else utf8_decoder(encoding)
         self._pending = b""
         self._at_end = False
         self.raw_bytes_read = 0
@@ -187,6 +188,8 @@ class Utf8Stream(io.RawIOBase):
 
     def close(self) -> None:
         self._raw.close()
+        if self._decoder is not None:
+            self._decoder.close()
         super().close()
 
     def _next_piece(self) -> bytes:
@@ -196,7 +199,7 @@ class Utf8Stream(io.RawIOBase):
         if self._decoder is None:
             return piece
         try:
-            return self._decoder.decode(piece, final=self._at_end).encode("utf-8")
+            return self._decoder.decode(piece, self._at_end)
         except UnicodeDecodeError as exc:
             self.undecodable = exc
             raise

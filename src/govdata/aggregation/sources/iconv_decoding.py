@@ -1,0 +1,138 @@
+"""Decoding GB18030, GBK and GB2312 text to UTF-8 with the C library's ``iconv``.
+
+CPython's GB18030 codec holds the interpreter lock while it decodes, so on a
+large file it is the one thing the rest of the load cannot run beside.
+``iconv`` called through ctypes runs without the lock (ctypes releases it
+for the call) and measured faster too: on the 205 MB GBK file described in
+:mod:`govdata.aggregation.sources.csv_source`, decoding to UTF-8 in 1 MiB
+pieces took 0.37-0.57 s with ``iconv`` against 0.62-0.79 s with the codec
+(same session, same load); ``iconv -f GB18030`` from the shell 0.39-0.42 s.
+
+GBK and GB2312 files are decoded as GB18030, their superset. glibc follows
+GB18030-2005: the 25 two-byte codes that the 2005 edition moved out of the
+Private Use Area (vertical punctuation such as ︐, and characters such as 龴)
+decode to those standard characters, where CPython's codec gives the old
+private-use code points. Elsewhere the two agree, on what they accept too.
+
+Where the C library has no ``iconv`` for GB18030, :func:`utf8_decoder` falls
+back to CPython's codec.
+"""
+
+from __future__ import annotations
+
+import codecs
+import ctypes
+import ctypes.util
+import errno
+from typing import Protocol
+
+_NATIVE_NAMES = {"gb18030": b"GB18030", "gbk": b"GB18030", "gb2312": b"GB18030"}
+_FAILED = ctypes.c_size_t(-1).value
+
+
+class Utf8Decoder(Protocol):
+    """Turns pieces of encoded bytes into UTF-8 bytes, keeping split characters."""
+
+    def decode(self, data: bytes, final: bool) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
+def _load_iconv() -> ctypes.CDLL | None:
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return None
+    try:
+        library = ctypes.CDLL(name, use_errno=True)
+        functions = (library.iconv_open, library.iconv, library.iconv_close)
+    except (OSError, AttributeError):
+        return None
+    iconv_open, iconv, iconv_close = functions
+    iconv_open.restype = ctypes.c_void_p
+    iconv_open.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+    pointer, size = ctypes.POINTER(ctypes.c_char_p), ctypes.POINTER(ctypes.c_size_t)
+    iconv.restype = ctypes.c_size_t
+    iconv.argtypes = [ctypes.c_void_p, pointer, size, pointer, size]
+    iconv_close.restype = ctypes.c_int
+    iconv_close.argtypes = [ctypes.c_void_p]
+    return library
+
+
+_LIBC = _load_iconv()
+
+
+class IconvDecoder:
+    """An ``iconv`` conversion to UTF-8; raises UnicodeDecodeError like a codec."""
+
+    def __init__(self, encoding: str) -> None:
+        if _LIBC is None:
+            raise LookupError(encoding)
+        self._encoding = encoding
+        handle = _LIBC.iconv_open(b"UTF-8", _NATIVE_NAMES[encoding])
+        if handle is None or handle == _FAILED:
+            raise LookupError(encoding)
+        self._handle: int | None = handle
+        self._pending = b""
+
+    def decode(self, data: bytes, final: bool) -> bytes:
+        if _LIBC is None or self._handle is None:
+            raise ValueError("decoder is closed")
+        source = self._pending + data if self._pending else data
+        self._pending = b""
+        # Each GB18030 byte becomes at most 1.5 bytes of UTF-8 (two bytes → three).
+        output = ctypes.create_string_buffer(2 * len(source) + 16)
+        in_pointer, in_left = ctypes.c_char_p(source), ctypes.c_size_t(len(source))
+        out_pointer = ctypes.cast(output, ctypes.c_char_p)
+        out_left = ctypes.c_size_t(len(output))
+        result = _LIBC.iconv(
+            self._handle,
+            ctypes.byref(in_pointer),
+            ctypes.byref(in_left),
+            ctypes.byref(out_pointer),
+            ctypes.byref(out_left),
+        )
+        produced = ctypes.string_at(output, len(output) - out_left.value)
+        if result == _FAILED:
+            failed = ctypes.get_errno()
+            position = len(source) - in_left.value
+            if failed == errno.EINVAL and not final:
+                self._pending = source[position:]  # a character split across pieces
+            else:
+                reason = (
+                    "incomplete multibyte sequence"
+                    if failed == errno.EINVAL
+                    else ("illegal multibyte sequence")
+                )
+                raise UnicodeDecodeError(self._encoding, source, position, position + 1, reason)
+        return produced
+
+    def close(self) -> None:
+        if self._handle is not None and _LIBC is not None:
+            _LIBC.iconv_close(self._handle)
+        self._handle = None
+
+    def __del__(self) -> None:
+        self.close()
+
+
+class CodecDecoder:
+    """CPython's incremental decoder, re-encoding to UTF-8."""
+
+    def __init__(self, encoding: str) -> None:
+        self._decoder = codecs.getincrementaldecoder(encoding)("strict")
+
+    def decode(self, data: bytes, final: bool) -> bytes:
+        return self._decoder.decode(data, final).encode("utf-8")
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def utf8_decoder(encoding: str) -> Utf8Decoder:
+    """The fastest decoder to UTF-8 for a (canonical) codec name."""
+    if encoding in _NATIVE_NAMES:
+        try:
+            return IconvDecoder(encoding)
+        except LookupError:
+            pass
+    return CodecDecoder(encoding)
