@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, select, text
 
+from govdata.actions import Context
+from govdata.events import EventRecord
 from tests.aggregation.conftest import Run, population_columns
 
 MARIADB = "mysql+pymysql://root@127.0.0.1:3306/test?charset=utf8mb4"
@@ -156,7 +157,7 @@ def test_change_detection_applies_updates_inserts_and_deletions(
 
 
 def test_logical_access_reads_the_source_on_demand_and_is_recorded(
-    as_provider: Run, entry_id: str, mariadb: tuple[Engine, str], tmp_path: Path
+    as_provider: Run, entry_id: str, mariadb: tuple[Engine, str], provider: Context
 ) -> None:
     _, table = mariadb
     columns = [c for c in population_columns(**MAPPING) if c["name"] in MAPPING]
@@ -176,3 +177,12 @@ def test_logical_access_reads_the_source_on_demand_and_is_recorded(
     assert page.mode == "logical"
     assert [row["name"] for row in page.rows] == ["李四"]
     assert page.rows[0]["birth_date"] == "1990-03-07"
+    recorded = provider.session.scalars(
+        select(EventRecord).where(
+            EventRecord.name == "aggregation:data:read", EventRecord.subject_id == source.id
+        )
+    ).one()
+    assert recorded.actor_name == provider.actor.name
+    assert recorded.data["mode"] == "logical"
+    assert recorded.data["rows"] == 1
+    assert recorded.data["where"] == {"id_number": PEOPLE[1][0]}

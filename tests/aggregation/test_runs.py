@@ -134,3 +134,32 @@ def test_a_source_has_one_writer_at_a_time(as_provider: Run, entry_id: str, inbo
 def test_file_locations_cannot_leave_the_inbox(as_provider: Run, entry_id: str) -> None:
     with pytest.raises(InvalidInput):
         _register(as_provider, entry_id, "../keys/master.key")
+
+
+def test_object_storage_loads_stage_locally_and_commit_once(tmp_path: Path) -> None:
+    """The path a lake on S3 takes: files staged on local disk, one Delta write."""
+    from govdata.aggregation.columns import ColumnSpec  # noqa: PLC0415
+    from govdata.aggregation.loading import Loader, LoadPlan  # noqa: PLC0415
+    from govdata.aggregation.sources.base import SourceSpec  # noqa: PLC0415
+    from govdata.aggregation.sources.registry import open_reader  # noqa: PLC0415
+    from govdata.lake.location import LocalLocation  # noqa: PLC0415
+    from govdata.lake.tables import LakeTable  # noqa: PLC0415
+
+    name = write_csv(tmp_path, "people.csv", [POPULATION_HEADER, *CLEAN_ROWS])
+    plan = LoadPlan(
+        table_uri=str(tmp_path / "lake" / "people"),
+        columns=[ColumnSpec.model_validate(c) for c in population_columns()],
+        strategy="full",
+        run_id="remote-run",
+        source_id="remote-source",
+        source_description="csv:people.csv",
+        quarantine_dir=tmp_path / "quarantine",
+        write_in_place=False,
+    )
+    for _ in range(2):
+        with open_reader(SourceSpec(kind="csv", location=str(tmp_path / name))) as reader:
+            outcome = Loader(plan, reader).run()
+    table = LakeTable(LocalLocation(tmp_path / "lake"), "people")
+    assert (outcome.version, table.version(), table.count()) == (2, 2, 3)
+    assert table.version_info(2).metadata["govdata.checksum"] == outcome.checksum
+    assert not list((tmp_path / "lake" / "people").glob("_gd_staging"))

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import queue
 import shutil
+import tempfile
 import threading
 import time
 import uuid
@@ -37,7 +38,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
-from deltalake import CommitProperties, DeltaTable
+from deltalake import CommitProperties, DeltaTable, write_deltalake
 from deltalake.exceptions import TableNotFoundError
 from deltalake.transaction import AddAction, RemoveAction
 
@@ -79,6 +80,9 @@ class LoadPlan:
     max_bad_ratio: float = 0.05
     ignored_source_columns: Sequence[str] = ()
     storage_options: dict[str, str] | None = None
+    # False for object storage: files are staged on local disk and handed to the
+    # Delta writer, which uploads them and commits (decision 0009).
+    write_in_place: bool = True
 
 
 @dataclass
@@ -268,9 +272,52 @@ class _FileWriter:
 
 
 def _local_path(uri: str) -> Path:
-    if "://" in uri and not uri.startswith("file://"):
-        raise LoadFailed("直接写入仅支持本地目录；对象存储经暂存后写入", code="lake_remote")
     return Path(uri.removeprefix("file://"))
+
+
+def _files_directory(plan: LoadPlan, *, merging: bool) -> Path:
+    """Where a load writes its Parquet files: the table itself (full loads on a local
+    lake), its staging area (merges), or a local temporary directory (object storage)."""
+    if not plan.write_in_place:
+        return Path(tempfile.mkdtemp(prefix=f"govdata-load-{plan.run_id[:8]}-"))
+    table_dir = _local_path(plan.table_uri)
+    return table_dir / STAGING_DIR / plan.run_id if merging else table_dir
+
+
+def _newest(table: pa.Table, column: str | None, newest: Any) -> Any:
+    """The highest value of the update column seen so far (the next watermark)."""
+    if column is None:
+        return newest
+    top = pc.max(table.column(column)).as_py()
+    return top if top is not None and (newest is None or top > newest) else newest
+
+
+def _write_staged(
+    plan: LoadPlan,
+    directory: Path,
+    files: list[tuple[str, int]],
+    *,
+    mode: Literal["overwrite", "append"],
+    schema: pa.Schema,
+    metadata: dict[str, str],
+) -> int:
+    """Object storage: one ``write_deltalake`` commit of the staged files' rows."""
+    table = _open_table(plan.table_uri, plan.storage_options) or _create_table(
+        plan.table_uri, plan.storage_options, schema, plan.run_id
+    )
+    stored = {field.name for field in table.schema().fields}
+    evolving = stored != set(schema.names)
+    dataset = pads.dataset([str(directory / name) for name, _ in files], format="parquet")
+    write_deltalake(
+        plan.table_uri,
+        pa.RecordBatchReader.from_batches(schema, dataset.to_batches()),
+        mode=mode,
+        schema_mode=("overwrite" if mode == "overwrite" else "merge") if evolving else None,
+        storage_options=plan.storage_options,
+        commit_properties=CommitProperties(custom_metadata=metadata),
+    )
+    table.update_incremental()
+    return table.version()
 
 
 def _open_table(uri: str, storage_options: dict[str, str] | None) -> DeltaTable | None:
@@ -447,8 +494,7 @@ class Loader:
         quarantine = _QuarantineWriter(plan.quarantine_dir)
         counts: dict[str, int] = {}
         checksum = Checksum()
-        table_dir = _local_path(plan.table_uri)
-        directory = table_dir / STAGING_DIR / plan.run_id if merging else table_dir
+        directory = _files_directory(plan, merging=merging)
         writer = _FileWriter(directory, schema, plan.run_id)
         newest: Any = None
 
@@ -460,11 +506,8 @@ class Loader:
         try:
             try:
                 for good in self._batches(converter, quarantine, counts):
-                    if plan.updated_column and good.num_rows:
-                        top = pc.max(good.column(plan.updated_column)).as_py()
-                        if top is not None and (newest is None or top > newest):
-                            newest = top
                     if good.num_rows:
+                        newest = _newest(good, plan.updated_column, newest)
                         background.put(good)
             finally:
                 background.close()
@@ -484,14 +527,16 @@ class Loader:
             watermark=newest if newest is not None else plan.watermark,
         )
         self._report(self.reader.progress, "committing")
-        if merging and existing is not None:
-            try:
+        staged = merging or not plan.write_in_place
+        try:
+            if merging and existing is not None:
                 self._merge(existing, directory, files, schema, outcome)
-            finally:
+            else:
+                outcome.inserted = outcome.rows_written
+                self._commit_files(existing, directory, files, schema, outcome)
+        finally:
+            if staged:
                 shutil.rmtree(directory, ignore_errors=True)
-        else:
-            outcome.inserted = outcome.rows_written
-            self._commit_files(existing, table_dir, files, schema, outcome)
         return outcome
 
     def _commit_files(
@@ -503,8 +548,18 @@ class Loader:
         outcome: LoadOutcome,
     ) -> None:
         plan = self.plan
-        table = existing or _create_table(plan.table_uri, plan.storage_options, schema, plan.run_id)
         mode: Literal["overwrite", "append"] = "overwrite" if plan.strategy == "full" else "append"
+        if not plan.write_in_place:
+            outcome.version = _write_staged(
+                plan,
+                table_dir,
+                files,
+                mode=mode,
+                schema=schema,
+                metadata=_metadata(plan, outcome, mode),
+            )
+            return
+        table = existing or _create_table(plan.table_uri, plan.storage_options, schema, plan.run_id)
         outcome.version = _commit(
             table,
             table_dir,

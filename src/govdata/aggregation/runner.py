@@ -43,6 +43,7 @@ from govdata.authz import PolicyTable, system_actor
 from govdata.db import Database, utcnow
 from govdata.errors import GovdataError
 from govdata.events import record_event
+from govdata.lake.location import LocalLocation
 from govdata.lake.locks import writer_lock
 from govdata.settings import Settings
 
@@ -200,6 +201,7 @@ def _source_work(
     plan = LoadPlan(
         table_uri=services.lake.table_uri(source.table_name),
         storage_options=services.lake.storage_options(),
+        write_in_place=isinstance(services.lake, LocalLocation),
         columns=columns,
         strategy=run.strategy,  # type: ignore[arg-type]
         run_id=run.id,
