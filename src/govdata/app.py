@@ -24,8 +24,8 @@ from govdata.areas import build_policy, build_registry
 from govdata.catalog.ckan import build_open_data_router
 from govdata.db import READ_ONLY, Database
 from govdata.log import configure_logging
+from govdata.portal import aggregation_pages, catalog_pages, library_pages
 from govdata.portal import applications as application_pages
-from govdata.portal import catalog_pages
 from govdata.portal import people as people_pages
 from govdata.portal import views as public_pages
 from govdata.services import Services, build_services
@@ -116,7 +116,14 @@ def create_app(
     schemas = SchemaCollector()
     app.include_router(build_api_router(registry, schemas))
     app.include_router(build_open_data_router(schemas))
-    for pages in (public_pages, people_pages, application_pages, catalog_pages):
+    for pages in (
+        public_pages,
+        people_pages,
+        application_pages,
+        catalog_pages,
+        aggregation_pages,
+        library_pages,
+    ):
         app.include_router(pages.router)
     app.add_api_route("/healthz", healthz, methods=["GET", "HEAD"], include_in_schema=False)
     app.add_api_route("/metrics", metrics_endpoint, methods=["GET"], include_in_schema=False)

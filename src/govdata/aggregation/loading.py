@@ -223,7 +223,11 @@ class _QuarantineWriter:
             return
         self.directory.mkdir(parents=True, exist_ok=True)
         self.parts += 1
-        pq.write_table(table, self.directory / f"part-{self.parts:05d}.parquet")
+        # Readers list part-*.parquet: a part appears only once it is complete.
+        target = self.directory / f"part-{self.parts:05d}.parquet"
+        partial = target.with_suffix(".partial")
+        pq.write_table(table, partial)
+        partial.replace(target)
         self.rows += table.num_rows
 
 

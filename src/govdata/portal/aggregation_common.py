@@ -20,7 +20,6 @@ from govdata.libraries.standards import STANDARDS, LibraryStandard
 from govdata.portal.catalog_forms import tidy_message
 from govdata.portal.common import page_chrome
 from govdata.web.auth import Caller
-from govdata.web.runtime import runtime_of
 
 # --- labels -------------------------------------------------------------------------
 
@@ -164,22 +163,10 @@ def problems_of(
 
 # --- navigation and page numbers ----------------------------------------------------
 
-# Navigation entries of the aggregation and library pages (added when the
-# portal's own navigation does not list them yet).
-AREA_NAVIGATION = (
-    ("aggregation", "/aggregation", "数据归集", "aggregation:run:read"),
-    ("libraries", "/libraries", "基础库与主题库", "library:read"),
-)
-
 
 def area_chrome(request: Request, caller: Caller, title: str, active: str) -> dict[str, Any]:
-    page = page_chrome(request, caller, title, active)
-    policy = runtime_of(request).policy
-    listed = {item["key"] for item in page["navigation"]}
-    for key, href, label, permission in AREA_NAVIGATION:
-        if key not in listed and policy.holds_anywhere(caller.actor, permission):
-            page["navigation"].append({"key": key, "href": href, "label": label})
-    return page
+    """The portal chrome of an aggregation or library page."""
+    return page_chrome(request, caller, title, active)
 
 
 def page_number(request: Request) -> int:

@@ -28,6 +28,8 @@ NAVIGATION = (
     ("catalog_review", "/catalog/review", "审核队列", "catalog:entry:review"),
     ("catalog_deadlines", "/catalog/deadlines", "编目时限", "catalog:deadline:read"),
     ("catalog_ledger", "/catalog/ledger", "一本账", "catalog:entry:read"),
+    ("aggregation", "/aggregation", "数据归集", "aggregation:run:read"),
+    ("libraries", "/libraries", "基础库与主题库", "library:read"),
 )
 
 
