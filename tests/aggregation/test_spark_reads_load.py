@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,12 +27,16 @@ COLUMNS = ("id_number", "name", "sex", "birth_date", "division_code", "address",
 @pytest.fixture(scope="module")
 def spark() -> Iterator[Any]:
     sql = pytest.importorskip("pyspark.sql")
+    # py4j logs its shutdown at INFO after pytest has closed the captured streams.
+    logging.getLogger("py4j").setLevel(logging.WARNING)
     session = (
         sql.SparkSession.builder.master("local[1]")
         .appName("govdata-aggregation-test")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.driver.memory", "512m")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
         .getOrCreate()
     )
     yield session

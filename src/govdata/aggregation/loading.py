@@ -44,7 +44,7 @@ from deltalake.transaction import AddAction, RemoveAction
 
 from govdata.aggregation.columns import ColumnSpec, arrow_schema
 from govdata.aggregation.convert import BatchConverter
-from govdata.aggregation.sources.base import ReadProgress, SourceReader
+from govdata.aggregation.sources.base import ReadProgress, SourceBatch, SourceReader
 from govdata.errors import GovdataError
 from govdata.lake.checksum import Checksum
 from govdata.lake.tables import TABLE_PROPERTIES
@@ -208,6 +208,51 @@ class _InBackground:
             self._thread.join()
         if self._error is not None:
             raise self._error
+
+
+_DONE = object()
+
+
+def _prefetched(batches: Iterator[SourceBatch], depth: int = 2) -> Iterator[SourceBatch]:
+    """``batches`` read ahead on a thread of their own.
+
+    Decoding (iconv, without the GIL) and CSV parsing (Arrow) of the next
+    batches then overlap with converting this one. Errors of the reader are
+    raised here, in order; closing the generator stops the reading thread.
+    """
+    handoff: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def pull() -> None:
+        try:
+            for batch in batches:
+                while not stop.is_set():
+                    try:
+                        handoff.put(batch, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            handoff.put(_DONE)
+        except BaseException as error:  # noqa: BLE001 (re-raised in the loading thread)
+            handoff.put(error)
+
+    thread = threading.Thread(target=pull, name="govdata-load-reader", daemon=True)
+    thread.start()
+    try:
+        while (item := handoff.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():
+            try:
+                handoff.get(timeout=0.1)
+            except queue.Empty:
+                continue
+        thread.join()
 
 
 class _QuarantineWriter:
@@ -464,7 +509,7 @@ class Loader:
     ) -> Iterator[pa.Table]:
         plan = self.plan
         updated = plan.updated_column if plan.strategy == "incremental" else None
-        for batch in self.reader.batches():
+        for batch in _prefetched(self.reader.batches()):
             converted = converter.convert(batch)
             good = converted.good
             if updated is not None and plan.watermark is not None and not self.reader.pushes_down:
