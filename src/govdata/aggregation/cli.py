@@ -27,7 +27,10 @@ from govdata.actions import Context
 from govdata.aggregation.loading import LoadProgress
 from govdata.aggregation.runner import execute_run
 from govdata.aggregation.scheduler import TICK_SECONDS, queued_runs, tick
-from govdata.aggregation.schemas import QuarantinePage, RunOut, SourceOut
+from govdata.aggregation.schemas import FILE_KINDS, QuarantinePage, RunOut, SourceOut
+from govdata.aggregation.sources.base import SourceSpec
+from govdata.aggregation.sources.registry import open_reader
+from govdata.aggregation.store import inbox_path
 from govdata.catalog.models import CatalogEntry
 from govdata.cli_support import as_operator, console, err_console, fail, load_settings, prepare_node
 from govdata.db import Database
@@ -94,6 +97,29 @@ def _columns(columns_file: Path | None, standard: str | None, mapping: list[str]
     ]
 
 
+def _present_at_source(
+    settings: Settings, kind: str, location: str, options: dict[str, Any], declared: list[Any]
+) -> list[Any]:
+    """The standard's columns that the source has (a standard is wider than most sources);
+    its key and required columns must all be there."""
+    path = str(inbox_path(settings, location)) if kind in FILE_KINDS else location
+    try:
+        with open_reader(SourceSpec(kind=kind, location=path, options=options), limit=1) as reader:  # type: ignore[arg-type]
+            present = set(reader.columns)
+    except GovdataError as error:
+        fail(error)
+    kept = [c for c in declared if (c.get("source") or c["name"]) in present]
+    missing = [c["name"] for c in declared if c.get("required") and c not in kept]
+    if missing:
+        err_console.print(f"[red]错误[/red] 数据源缺少标准的必填列：{escape('、'.join(missing))}")
+        raise typer.Exit(code=1)
+    console.print(
+        f"采用标准中数据源具备的 {len(kept)} 列（共 {len(declared)} 列）："
+        + escape("、".join(c["name"] for c in kept))
+    )
+    return kept
+
+
 @aggregation_app.command("inbox-add")
 def inbox_add(
     path: Annotated[Path, typer.Argument(help="A source file to place in the inbox.", exists=True)],
@@ -140,6 +166,8 @@ def add_source(
     settings = load_settings()
     db = prepare_node(settings)
     declared = _columns(columns, standard, map_)
+    if standard is not None:
+        declared = _present_at_source(settings, kind, location, _options(option), declared)
 
     def work(ctx: Context, run: Any) -> SourceOut:
         data = {
