@@ -54,25 +54,32 @@ def queue_run(
             f"该数据源已有进行中的归集任务（{active.id}），每张表同时只能有一个写入任务",
             code="run_in_progress",
         )
-    run = Run(
-        source_id=source.id,
-        organisation_id=source.organisation_id,
-        trigger=trigger,
-        retry_of=retry_of,
-        strategy=strategy,
-        status="queued",
-        requested_by=ctx.actor.name,
+    return enqueue(
+        ctx,
+        Run(
+            source_id=source.id,
+            organisation_id=source.organisation_id,
+            trigger=trigger,
+            retry_of=retry_of,
+            strategy=strategy,
+        ),
     )
+
+
+def enqueue(ctx: Context, run: Run) -> Run:
+    """Queue a run (of a source or a library) and start it once the caller commits."""
+    run.status = "queued"
+    run.requested_by = ctx.actor.name
     ctx.session.add(run)
     ctx.session.flush()
     record_event(
         ctx,
         RunRequested(
             subject_id=run.id,
-            source_id=source.id,
-            library_id=None,
-            trigger=trigger,
-            strategy=strategy,
+            source_id=run.source_id,
+            library_id=run.library_id,
+            trigger=run.trigger,
+            strategy=run.strategy,
         ),
     )
     run_id = run.id

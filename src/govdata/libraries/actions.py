@@ -6,9 +6,10 @@ from sqlalchemy import select
 
 from govdata.actions import ActionSet, Context
 from govdata.aggregation.data_actions import jsonable
-from govdata.aggregation.events import DataRead, RunRequested
+from govdata.aggregation.events import DataRead
 from govdata.aggregation.models import Library, LibraryMember, Run, Source
 from govdata.aggregation.presenters import run_out
+from govdata.aggregation.run_actions import enqueue
 from govdata.aggregation.schemas import RunOut
 from govdata.aggregation.store import ACTIVE_RUN_STATES, declared_columns, get_source, org_ref
 from govdata.db import new_id
@@ -233,29 +234,15 @@ def library_build(ctx: Context, data: LibraryRef) -> RunOut:
     )
     if active is not None:
         raise Conflict("该库已有进行中的构建任务", code="run_in_progress")
-    run = Run(
-        library_id=library.id,
-        organisation_id=library.organisation_id,
-        trigger="manual",
-        strategy="full",
-        status="queued",
-        requested_by=ctx.actor.name,
-    )
-    ctx.session.add(run)
-    ctx.session.flush()
-    record_event(
+    run = enqueue(
         ctx,
-        RunRequested(
-            subject_id=run.id,
-            source_id=None,
+        Run(
             library_id=library.id,
+            organisation_id=library.organisation_id,
             trigger="manual",
             strategy="full",
         ),
     )
-    run_id = run.id
-    jobs = ctx.services.jobs
-    ctx.after_commit(lambda: jobs.dispatch(run_id))
     return run_out(run)
 
 
