@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -291,3 +293,39 @@ def test_watermark_where_and_limit_are_left_to_the_loader(write_text: WriteText)
     result = read_all("csv", write_text(PEOPLE), where={"姓名": "张三"}, limit=1)
 
     assert result.records == PEOPLE_RECORDS
+
+
+_EARLY_CLOSE = """
+import sys
+from govdata.aggregation.sources.csv_source import CsvReader
+reader = CsvReader(sys.argv[1], {}, batch_rows=500)
+batches = reader.batches()
+for _ in range(int(sys.argv[2])):
+    next(batches)
+if sys.argv[3] == "close":
+    reader.close()
+print("done")
+"""
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gbk"])
+@pytest.mark.parametrize(("batches", "close"), [(0, "close"), (1, "close"), (2, "leave-open")])
+def test_a_reader_left_early_lets_its_process_exit_cleanly(
+    tmp_path: Path, encoding: str, batches: int, close: str
+) -> None:
+    # pyarrow reads ahead on its own thread through our decoding stream; a
+    # reader closed (or abandoned) mid-file must neither crash nor hang the
+    # process when the interpreter shuts down.
+    lines = ["身份证号,姓名,地址"]
+    lines += [f"1101011990010{i:05d},张三{i},呼和浩特市新城区某某路{i}号" for i in range(60_000)]
+    path = tmp_path / "people.csv"
+    path.write_bytes("\n".join(lines).encode(encoding))
+    for _ in range(3):
+        finished = subprocess.run(  # noqa: S603 (our own interpreter and script)
+            [sys.executable, "-c", _EARLY_CLOSE, str(path), str(batches), close],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert (finished.returncode, finished.stdout.strip()) == (0, "done"), finished.stderr

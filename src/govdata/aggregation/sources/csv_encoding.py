@@ -146,9 +146,13 @@ def _line_at(path: Path, offset: int) -> int:
 class Utf8Stream(io.RawIOBase):
     """A binary file read as UTF-8: decoded from ``encoding`` unless it passes through.
 
-    ``read(n)`` returns exactly ``n`` bytes until the end. Keeps the last two
-    reads so that the end of the text can be inspected once pyarrow is done,
-    and counts the raw bytes consumed for progress.
+    pyarrow calls :meth:`read` on its I/O thread, reading ahead. Each read
+    returns the size asked for, less the bytes of a character cut at the end
+    (kept for the next read), so that what pyarrow has is always whole text.
+    Once :meth:`stop` is called reads return end-of-file, which lets the
+    reader wind pyarrow down before closing (see ``CsvReader.close``). The
+    stream keeps the last two reads, so the end of the text can be inspected
+    once pyarrow is done, and counts the raw bytes consumed for progress.
     """
 
     def __init__(self, raw: BinaryIO, encoding: str) -> None:
@@ -157,6 +161,7 @@ class Utf8Stream(io.RawIOBase):
         self._decoder = None if passes_through(encoding) else utf8_decoder(encoding)
         self._pending = b""
         self._at_end = False
+        self._stopped = False
         self.raw_bytes_read = 0
         self.undecodable: UnicodeDecodeError | None = None
         self._previous = b""
@@ -166,6 +171,8 @@ class Utf8Stream(io.RawIOBase):
         return True
 
     def read(self, size: int | None = -1) -> bytes:
+        if self._stopped:
+            return b""
         parts = [self._pending]
         have = len(self._pending)
         wanted = size if size is not None and size >= 0 else None
@@ -174,13 +181,15 @@ class Utf8Stream(io.RawIOBase):
             parts.append(text)
             have += len(text)
         data = b"".join(parts)
-        if wanted is None:
-            chunk, self._pending = data, b""
-        else:
-            chunk, self._pending = data[:wanted], data[wanted:]
+        cut = len(data) if wanted is None or wanted >= len(data) else _character_start(data, wanted)
+        chunk, self._pending = data[:cut], data[cut:]
         if chunk:
             self._previous, self._last = self._last, chunk
         return chunk
+
+    def stop(self) -> None:
+        """From now on, reads return end-of-file."""
+        self._stopped = True
 
     def tail(self) -> bytes:
         """The last bytes handed out (the last two reads)."""
@@ -203,3 +212,12 @@ class Utf8Stream(io.RawIOBase):
         except UnicodeDecodeError as exc:
             self.undecodable = exc
             raise
+
+
+def _character_start(data: bytes, offset: int) -> int:
+    """``offset``, moved back to the start of the UTF-8 character it falls in."""
+    start = offset
+    # Continuation bytes are 10xxxxxx; a character has at most three of them.
+    while start > offset - 3 and start > 0 and data[start] & 0xC0 == 0x80:
+        start -= 1
+    return start

@@ -58,7 +58,9 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator, Mapping
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +87,8 @@ _QUOTE = '"'
 _QUOTE_RUN = re.compile('"+')
 # What pyarrow raises for a file it cannot parse, or passes on from our decoding stream.
 _READ_ERRORS = (pa.ArrowException, OSError, ValueError)
+# How long closing waits for pyarrow's I/O thread to let go of the stream.
+_RELEASE_SECONDS = 2.0
 
 
 class CsvReader(Reader):
@@ -125,12 +129,15 @@ class CsvReader(Reader):
         self._next_row = 2
         self._last_value: tuple[int, str] | None = None
         self._stream: Utf8Stream | None = None
+        self._handler: Callable[[Any], str] | None = None
         self._csv: pacsv.CSVStreamingReader | None = None
         if has_rows:
             self._open(raw_header)
 
     def _open(self, raw_header: list[str]) -> None:
         self._stream = Utf8Stream(self._path.open("rb"), self._encoding)
+        self._handler = self._reject
+        failure = None
         try:
             self._csv = pacsv.open_csv(
                 self._stream,
@@ -138,7 +145,7 @@ class CsvReader(Reader):
                 parse_options=pacsv.ParseOptions(
                     delimiter=self._delimiter,
                     newlines_in_values=True,
-                    invalid_row_handler=self._reject,
+                    invalid_row_handler=self._handler,
                 ),
                 convert_options=pacsv.ConvertOptions(
                     column_types=dict.fromkeys(raw_header, pa.string()),
@@ -148,9 +155,10 @@ class CsvReader(Reader):
             )
         except _READ_ERRORS as exc:
             failure = self._failure(exc)
+        if failure is not None:  # raised outside the handler, as in batches()
             self.close()
-            raise failure from None
-        if self._csv.schema.names != raw_header:
+            raise failure
+        if self._csv is not None and self._csv.schema.names != raw_header:
             self.close()
             raise SourceFailed(
                 "无法解析CSV表头，请检查表头行的引号和分隔符", code="source_malformed"
@@ -160,22 +168,41 @@ class CsvReader(Reader):
         if self._csv is None:
             return
         while True:
+            failure = None
             try:
                 batch = self._csv.read_next_batch()
             except StopIteration:
                 break
             except _READ_ERRORS as exc:
-                raise self._failure(exc) from None
+                failure = self._failure(exc)
+            if failure is not None:
+                # Outside the handler: pyarrow's error, chained, would keep our
+                # stream referenced from its traceback (see close()).
+                raise failure
             yield from self._split(batch)
         self._check_complete()
         if self._rejected:
             yield numbered_batch(self._empty(), [], self._take_rejected())
 
     def close(self) -> None:
-        self._csv = None
-        if self._stream is not None:
-            self._stream.close()
-            self._stream = None
+        reader, self._csv = self._csv, None
+        stream, self._stream = self._stream, None
+        handler, self._handler = self._handler, None
+        if stream is None:
+            return
+        # pyarrow reads ahead on its own thread, calling back into our stream,
+        # and releases the stream and the row handler there too, taking the
+        # interpreter lock to do so; if that happens while the interpreter
+        # shuts down, the process crashes. So the stream ends now, pyarrow is
+        # run to that end, and we wait until it holds neither any more.
+        stream.stop()
+        if reader is not None:
+            _drain(reader)
+            del reader
+            _await_release(stream)
+            if handler is not None:
+                _await_release(handler)
+        stream.close()
 
     # -- batches and row numbers ---------------------------------------------
 
@@ -283,6 +310,29 @@ class CsvReader(Reader):
             f"CSV文件第{self._progress.rows_read + 2}行附近格式错误，无法解析：{message[:200]}",
             code="source_malformed",
         )
+
+
+def _await_release(held: object) -> None:
+    """Wait until only our own references to ``held`` are left.
+
+    Those are the caller's variable, this parameter and getrefcount's
+    argument; pyarrow's I/O thread releases its own shortly after the end of
+    the stream (CPython reference counts).
+    """
+    deadline = time.monotonic() + _RELEASE_SECONDS
+    while sys.getrefcount(held) > 3 and time.monotonic() < deadline:
+        time.sleep(0.001)
+
+
+def _drain(reader: pacsv.CSVStreamingReader) -> None:
+    """Read what pyarrow still has, ignoring it and any error, to its end."""
+    while True:
+        try:
+            reader.read_next_batch()
+        except StopIteration:
+            return
+        except _READ_ERRORS:
+            return
 
 
 def _sample_text(sample: bytes, encoding: str) -> str:

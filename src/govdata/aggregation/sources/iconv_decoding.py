@@ -24,6 +24,7 @@ import codecs
 import ctypes
 import ctypes.util
 import errno
+import threading
 from typing import Protocol
 
 _NATIVE_NAMES = {"gb18030": b"GB18030", "gbk": b"GB18030", "gb2312": b"GB18030"}
@@ -73,8 +74,14 @@ class IconvDecoder:
             raise LookupError(encoding)
         self._handle: int | None = handle
         self._pending = b""
+        # Decoding runs on pyarrow's I/O thread, closing on ours: never both at once.
+        self._lock = threading.Lock()
 
     def decode(self, data: bytes, final: bool) -> bytes:
+        with self._lock:
+            return self._decode(data, final)
+
+    def _decode(self, data: bytes, final: bool) -> bytes:
         if _LIBC is None or self._handle is None:
             raise ValueError("decoder is closed")
         source = self._pending + data if self._pending else data
@@ -107,12 +114,14 @@ class IconvDecoder:
         return produced
 
     def close(self) -> None:
-        if self._handle is not None and _LIBC is not None:
-            _LIBC.iconv_close(self._handle)
-        self._handle = None
+        with self._lock:
+            if self._handle is not None and _LIBC is not None:
+                _LIBC.iconv_close(self._handle)
+            self._handle = None
 
     def __del__(self) -> None:
-        self.close()
+        if hasattr(self, "_lock"):
+            self.close()
 
 
 class CodecDecoder:
