@@ -363,6 +363,12 @@ def test_id_number_lowercase_x_is_normalised() -> None:
     assert check_id_number(STANDARD_ID_EXAMPLE.lower()) == STANDARD_ID_EXAMPLE
 
 
+def test_id_number_issued_by_the_nation_code_is_rejected() -> None:
+    body = "10000019491231002"
+    with pytest.raises(CodeError, match="签发地"):
+        check_id_number(body + id_number_check_char(body))
+
+
 @given(id_bodies)
 def test_id_number_with_valid_division_date_and_computed_check_is_accepted(
     body: str,

@@ -126,22 +126,30 @@ class _Problems:
         return [";".join(c) for c in codes], ["；".join(m) for m in messages]
 
 
-def _as_text(values: pa.Array) -> pa.Array:
+def _as_text(values: pa.Array) -> tuple[pa.Array, vec.TextColumn]:
+    """The values as trimmed text, empty values null, with their byte view."""
     if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
         if pa.types.is_binary(values.type) or pa.types.is_large_binary(values.type):
             values = pc.cast(values, pa.string(), safe=False)
         else:
             values = pc.cast(values, pa.string())
     values = pc.cast(values, pa.string())
-    if vec.may_need_trim(values):
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    text = vec.TextColumn(values)
+    if vec.may_need_trim(values, text):
         values = pc.utf8_trim_whitespace(values)
-    empty = vec.TextColumn(values)
-    blank = empty.valid & (empty.lengths == 0)
-    return pc.if_else(pa.array(blank), None, values) if blank.any() else values
+        text = vec.TextColumn(values)
+    blank = text.valid & (text.lengths == 0)
+    if blank.any():
+        values = pc.if_else(pa.array(blank), None, values)
+        text = vec.TextColumn(values)
+    return values, text
 
 
-def _text_failures(column: ColumnSpec, text: pa.Array) -> list[tuple[str, vec.BoolArray]]:
-    columns = vec.TextColumn(text)
+def _text_failures(
+    column: ColumnSpec, text: pa.Array, columns: vec.TextColumn
+) -> list[tuple[str, vec.BoolArray]]:
     failures: list[tuple[str, vec.BoolArray]] = []
     if column.required:
         failures.append(("required", ~columns.valid))
@@ -151,40 +159,49 @@ def _text_failures(column: ColumnSpec, text: pa.Array) -> list[tuple[str, vec.Bo
         lengths = pc.fill_null(pc.utf8_length(text), 0).to_numpy(zero_copy_only=False)
         failures.append(("too_long", np.asarray(lengths > column.max_length, dtype=np.bool_)))
     if column.type is ColumnType.STRING:
-        failures.append(("formula_like", vec.formula_like(text)))
+        failures.append(("formula_like", vec.formula_like(text, columns)))
     return failures
 
 
-def _check_failures(check: Check, text: pa.Array) -> list[tuple[str, vec.BoolArray]]:
+def _check_failures(
+    check: Check, text: pa.Array, columns: vec.TextColumn
+) -> list[tuple[str, vec.BoolArray]]:
     match check:
         case Check.ID_NUMBER:
-            found = vec.id_number_failures(text)
+            found = vec.id_number_failures(text, columns)
             return [(f"id_number_{kind}", mask) for kind, mask in found.items()]
         case Check.CREDIT_CODE:
             found = vec.credit_code_failures(text)
             return [(f"credit_code_{kind}", mask) for kind, mask in found.items()]
         case Check.DIVISION_CODE:
-            return [("division_code", vec.division_code_failures(text))]
+            return [("division_code", vec.division_code_failures(text, columns))]
         case Check.PHONE:
-            return [("phone", vec.present(text) & ~vec.matches(text, vec.PHONE_PATTERN))]
+            return [("phone", vec.phone_failures(text, columns))]
         case Check.SEX:
             known = pc.is_in(text, value_set=pa.array(list(vec.SEX_CODES)))
-            bad = vec.present(text) & ~np.asarray(
+            bad = columns.valid & ~np.asarray(
                 pc.fill_null(known, False).to_numpy(zero_copy_only=False), dtype=np.bool_
             )
             return [("sex", bad)]
 
 
-def _normalise_for_check(check: Check | None, text: pa.Array) -> pa.Array:
+def _normalise_for_check(
+    check: Check | None, text: pa.Array, columns: vec.TextColumn
+) -> tuple[pa.Array, vec.TextColumn]:
     if check in (Check.ID_NUMBER, Check.CREDIT_CODE):
-        return pc.utf8_upper(text)
+        # Upper-casing only changes values holding a lower-case ASCII letter.
+        if not ((columns.data >= ord("a")) & (columns.data <= ord("z"))).any():
+            return text, columns
+        upper = pc.utf8_upper(text)
+        return upper, vec.TextColumn(upper)
     if check is Check.SEX:
         keys = pa.array(list(vec.SEX_CODES))
         codes = pa.array(list(vec.SEX_CODES.values()))
         index = pc.index_in(text, value_set=keys)
         mapped = pc.take(codes, index)
-        return pc.if_else(pc.is_valid(index), mapped, text)
-    return text
+        normalised = pc.if_else(pc.is_valid(index), mapped, text)
+        return normalised, vec.TextColumn(normalised)
+    return text, columns
 
 
 def _decimal(
@@ -221,7 +238,7 @@ def _boolean(text: pa.Array) -> tuple[pa.Array, list[tuple[str, vec.BoolArray]]]
 
 
 def _typed_from_text(
-    column: ColumnSpec, text: pa.Array
+    column: ColumnSpec, text: pa.Array, columns: vec.TextColumn
 ) -> tuple[pa.Array, list[tuple[str, vec.BoolArray]]]:
     match column.type:
         case ColumnType.STRING:
@@ -233,10 +250,10 @@ def _typed_from_text(
         case ColumnType.DECIMAL:
             return _decimal(column, text)
         case ColumnType.DATE:
-            values, failed = vec.parse_timestamps(text, date_only=True)
+            values, failed = vec.parse_timestamps(text, date_only=True, text=columns)
             return values, [("not_date", failed)]
         case ColumnType.TIMESTAMP:
-            values, failed = vec.parse_timestamps(text, date_only=False)
+            values, failed = vec.parse_timestamps(text, date_only=False, text=columns)
             return values, [("not_timestamp", failed)]
         case ColumnType.BOOLEAN:
             return _boolean(text)
@@ -285,12 +302,12 @@ class BatchConverter:
                     problems.add_column(column, [("required", ~vec.present(native))])
                 arrays.append(native)
                 continue
-            text = _normalise_for_check(column.check, _as_text(source))
-            failures = _text_failures(column, text)
-            typed, type_failures = _typed_from_text(column, text)
+            text, columns = _normalise_for_check(column.check, *_as_text(source))
+            failures = _text_failures(column, text, columns)
+            typed, type_failures = _typed_from_text(column, text, columns)
             failures += type_failures
             if column.check is not None:
-                failures += _check_failures(column.check, text)
+                failures += _check_failures(column.check, text, columns)
             problems.add_column(column, failures)
             arrays.append(typed)
         table = pa.Table.from_arrays(arrays, schema=self.schema)

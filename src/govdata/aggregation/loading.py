@@ -53,6 +53,9 @@ Strategy = Literal["full", "incremental", "change_detection"]
 DriftPolicy = Literal["fail", "evolve"]
 
 ROWS_PER_FILE = 2_000_000
+# Dictionary-encode a column when, in its first rows, at most half the values differ.
+DICTIONARY_SAMPLE_ROWS = 50_000
+DICTIONARY_DISTINCT_SHARE = 0.5
 STAGING_DIR = "_gd_staging"
 
 
@@ -287,6 +290,7 @@ class _FileWriter:
         self._writer: pq.ParquetWriter | None = None
         self._path: Path | None = None
         self._rows_in_file = 0
+        self._dictionary_columns: list[str] | None = None
 
     def write(self, table: pa.Table) -> None:
         if table.num_rows == 0:
@@ -294,7 +298,14 @@ class _FileWriter:
         if self._writer is None:
             self.directory.mkdir(parents=True, exist_ok=True)
             self._path = self.directory / f"{self.prefix}-{len(self.files):05d}.parquet"
-            self._writer = pq.ParquetWriter(self._path, self.schema, compression="lz4")
+            if self._dictionary_columns is None:
+                self._dictionary_columns = _repetitive_columns(table)
+            self._writer = pq.ParquetWriter(
+                self._path,
+                self.schema,
+                compression="lz4",
+                use_dictionary=self._dictionary_columns,
+            )
         self._writer.write_table(table, row_group_size=256_000)
         self._rows_in_file += table.num_rows
         if self._rows_in_file >= ROWS_PER_FILE:
@@ -318,6 +329,30 @@ class _FileWriter:
             self._path.unlink(missing_ok=True)
         for name, _ in self.files:
             (self.directory / name).unlink(missing_ok=True)
+
+
+def _repetitive_columns(table: pa.Table) -> list[str]:
+    """Columns worth dictionary encoding, judged on the first rows written.
+
+    Dictionary encoding pays for columns with few distinct values (sex,
+    division codes, dates); for ID numbers, names or addresses Parquet would
+    build a dictionary only to give it up, which measured a quarter of the
+    writing time on the population benchmark and larger files.
+    """
+    sample = table.slice(0, DICTIONARY_SAMPLE_ROWS)
+    chosen = []
+    for name in sample.column_names:
+        column = sample.column(name)
+        if pa.types.is_boolean(column.type):
+            continue
+        try:
+            distinct = pc.count_distinct(column, mode="all").as_py()
+        except pa.ArrowNotImplementedError:  # a type without a kernel: Parquet decides
+            chosen.append(name)
+            continue
+        if distinct <= DICTIONARY_DISTINCT_SHARE * max(sample.num_rows, 1):
+            chosen.append(name)
+    return chosen
 
 
 def _local_path(uri: str) -> Path:

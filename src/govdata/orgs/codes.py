@@ -210,6 +210,8 @@ def check_id_number(number: str) -> str:
     number = number.strip().upper()
     if len(number) != 18 or not _ascii_digits(number[:17]) or number[17] not in "0123456789X":
         raise CodeError("公民身份号码应为17位数字加1位数字或X")
+    if number[:6] == NATION_CODE:  # an identity number names where it was issued
+        raise CodeError(f"公民身份号码的前6位“{NATION_CODE}”不是签发地的行政区划代码")
     check_division_code(number[:6])
     year, month, day = int(number[6:10]), int(number[10:12]), int(number[12:14])
     try:
