@@ -298,7 +298,7 @@ def test_watermark_where_and_limit_are_left_to_the_loader(write_text: WriteText)
 _EARLY_CLOSE = """
 import sys
 from govdata.aggregation.sources.csv_source import CsvReader
-reader = CsvReader(sys.argv[1], {}, batch_rows=500)
+reader = CsvReader(sys.argv[1], {"block_bytes": 1 << 16}, batch_rows=500)
 batches = reader.batches()
 for _ in range(int(sys.argv[2])):
     next(batches)

@@ -30,36 +30,38 @@ A file whose last record ends inside a quoted field, or in the middle of a
 multi-byte character, fails with ``source_truncated``: pyarrow would
 otherwise take the rest of the file as the field's value.
 
-Decoding speed, measured on this project's 2-core machine (otherwise idle)
-with a 205 MB GBK file of 2.6 million rows and six text columns, read to the
-end as batches of strings (``column_types`` all string), best of 3-4 runs:
+Reading speed, measured on this project's 2-core machine with a 669 MB GBK
+file of 5 million rows and eight text columns (``bench.population_data``,
+2 % dirty rows), read to the end through this reader, CPU time (user and
+system) and wall time, three runs each:
 
-* pyarrow's own transcoding, ``ReadOptions(encoding="gb18030")``: 0.69-0.83 s
-  over three sessions, 250-297 MB/s;
-* decoding 1 MiB pieces ourselves with
-  ``codecs.getincrementaldecoder("gb18030")`` and handing pyarrow UTF-8
-  through a file object (:class:`~.csv_encoding.Utf8Stream`): 0.72-0.74 s,
-  275-290 MB/s;
-* for scale: the same rows as UTF-8 passed through untouched, 0.34 s
-  (780 MB/s of UTF-8); DuckDB's ``read_csv`` of that UTF-8 file copied to
-  Parquet, 1.40 s.
+* GBK, decoded by :class:`~.csv_encoding.Utf8Stream` with ``iconv`` straight
+  into the blocks pyarrow parses: 3.06-3.28 CPU-seconds, 1.80-1.86 s (it had
+  been 3.58-3.70 and 2.02-2.16 s with the decoded text joined and sliced into
+  blocks, in the same session);
+* the same rows as UTF-8 (807 MB), passed through: 1.83-2.10 CPU-seconds,
+  1.48-1.70 s; decoding alone, ``iconv`` in 1 MiB pieces, takes 1.3;
+* pyarrow's own transcoding, ``ReadOptions(encoding="gb18030")`` with the
+  same options otherwise: 6.03-6.24 CPU-seconds, 4.74-4.84 s. It decodes
+  with CPython's codec, holding the interpreter lock.
 
-Both decodings are bound by CPython's GB18030 codec and within the noise of
-each other. We decode ourselves: at the same speed it says where undecodable
-bytes are, tells a file cut in the middle of a character, and counts the raw
-bytes read for progress. pyarrow calls our ``read`` on its I/O thread, ahead
-of parsing, so decoding overlaps the parsing and the loader's work on the
-previous batch. Parsing runs with ``use_threads=False``: it is the only mode
-in which pyarrow numbers the rows it rejects, and it measured no slower.
+We decode ourselves: it is faster, says where undecodable bytes are, tells a
+file cut in the middle of a character, and counts the raw bytes read for
+progress. pyarrow calls our stream on its I/O thread, ahead of parsing, so
+decoding overlaps the parsing and the loader's work on the previous batch.
+Parsing runs with ``use_threads=False``: it is the only mode in which pyarrow
+numbers the rows it rejects, and it measured no slower.
 """
 
 from __future__ import annotations
 
+import atexit
 import csv
 import io
 import re
 import sys
 import time
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -135,6 +137,7 @@ class CsvReader(Reader):
             self._open(raw_header)
 
     def _open(self, raw_header: list[str]) -> None:
+        _OPEN_READERS.add(self)
         self._stream = Utf8Stream(self._path.open("rb"), self._encoding)
         self._handler = self._reject
         failure = None
@@ -310,6 +313,17 @@ class CsvReader(Reader):
             f"CSV文件第{self._progress.rows_read + 2}行附近格式错误，无法解析：{message[:200]}",
             code="source_malformed",
         )
+
+
+# Readers still open when the interpreter exits are closed first, while
+# pyarrow's I/O thread can still hand our stream back (see close()).
+_OPEN_READERS: weakref.WeakSet[CsvReader] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open_readers() -> None:
+    for reader in list(_OPEN_READERS):
+        reader.close()
 
 
 def _await_release(held: object) -> None:

@@ -3,16 +3,20 @@
 CPython's GB18030 codec holds the interpreter lock while it decodes, so on a
 large file it is the one thing the rest of the load cannot run beside.
 ``iconv`` called through ctypes runs without the lock (ctypes releases it
-for the call) and measured faster too: on the 205 MB GBK file described in
+for the call) and measured faster too: on the 669 MB GBK file described in
 :mod:`govdata.aggregation.sources.csv_source`, decoding to UTF-8 in 1 MiB
-pieces took 0.37-0.57 s with ``iconv`` against 0.62-0.79 s with the codec
-(same session, same load); ``iconv -f GB18030`` from the shell 0.39-0.42 s.
+pieces took 1.26-1.45 CPU-seconds with :meth:`IconvDecoder.decode` against
+3.36-3.54 with :class:`CodecDecoder` (three runs each, same session);
+``iconv -f GB18030`` from the shell 1.37-1.48.
 
 GBK and GB2312 files are decoded as GB18030, their superset. glibc follows
 GB18030-2005: the 25 two-byte codes that the 2005 edition moved out of the
 Private Use Area (vertical punctuation such as ︐, and characters such as 龴)
 decode to those standard characters, where CPython's codec gives the old
-private-use code points. Elsewhere the two agree, on what they accept too.
+private-use code points; six of them (FE51, FE52...) are beyond the BMP, so
+their UTF-8 is twice as long. glibc refuses the four-byte codes CPython's
+codec writes for those characters (84318236 for ︐). Elsewhere the two agree,
+on what they accept too.
 
 Where the C library has no ``iconv`` for GB18030, :func:`utf8_decoder` falls
 back to CPython's codec.
@@ -63,7 +67,13 @@ _LIBC = _load_iconv()
 
 
 class IconvDecoder:
-    """An ``iconv`` conversion to UTF-8; raises UnicodeDecodeError like a codec."""
+    """An ``iconv`` conversion to UTF-8; raises UnicodeDecodeError like a codec.
+
+    :meth:`convert` works on memory the caller owns, which lets
+    :class:`~govdata.aggregation.sources.csv_encoding.Utf8Stream` decode
+    straight from its input buffer into the buffer it hands to pyarrow;
+    :meth:`decode` is the bytes-in, bytes-out form of :class:`Utf8Decoder`.
+    """
 
     def __init__(self, encoding: str) -> None:
         if _LIBC is None:
@@ -74,44 +84,61 @@ class IconvDecoder:
             raise LookupError(encoding)
         self._handle: int | None = handle
         self._pending = b""
+        self._output = ctypes.create_string_buffer(0)
         # Decoding runs on pyarrow's I/O thread, closing on ours: never both at once.
         self._lock = threading.Lock()
 
-    def decode(self, data: bytes, final: bool) -> bytes:
-        with self._lock:
-            return self._decode(data, final)
+    def convert(
+        self, source: int, length: int, target: int, capacity: int
+    ) -> tuple[int, int, bool]:
+        """Decode ``length`` bytes at address ``source`` into ``capacity`` bytes at ``target``.
 
-    def _decode(self, data: bytes, final: bool) -> bytes:
-        if _LIBC is None or self._handle is None:
-            raise ValueError("decoder is closed")
+        Returns the bytes consumed, the bytes written and whether the output
+        filled up (its room left is less than the next character needs).
+        Otherwise all input was consumed but an incomplete character at its
+        end, which a caller with more input passes again ahead of it. Only
+        whole characters are written. Bytes that are not GB18030 raise
+        UnicodeDecodeError. The caller keeps both memory areas alive.
+        """
+        with self._lock:
+            if _LIBC is None or self._handle is None:
+                raise ValueError("decoder is closed")
+            in_pointer, in_left = ctypes.c_char_p(source), ctypes.c_size_t(length)
+            out_pointer, out_left = ctypes.c_char_p(target), ctypes.c_size_t(capacity)
+            result = _LIBC.iconv(
+                self._handle,
+                ctypes.byref(in_pointer),
+                ctypes.byref(in_left),
+                ctypes.byref(out_pointer),
+                ctypes.byref(out_left),
+            )
+            failed = ctypes.get_errno() if result == _FAILED else 0
+        consumed, written = length - in_left.value, capacity - out_left.value
+        if failed == errno.EILSEQ:
+            data = ctypes.string_at(source, length)
+            raise UnicodeDecodeError(
+                self._encoding, data, consumed, consumed + 1, "illegal multibyte sequence"
+            )
+        return consumed, written, failed == errno.E2BIG
+
+    def decode(self, data: bytes, final: bool) -> bytes:
         source = self._pending + data if self._pending else data
         self._pending = b""
-        # Each GB18030 byte becomes at most 1.5 bytes of UTF-8 (two bytes → three).
-        output = ctypes.create_string_buffer(2 * len(source) + 16)
-        in_pointer, in_left = ctypes.c_char_p(source), ctypes.c_size_t(len(source))
-        out_pointer = ctypes.cast(output, ctypes.c_char_p)
-        out_left = ctypes.c_size_t(len(output))
-        result = _LIBC.iconv(
-            self._handle,
-            ctypes.byref(in_pointer),
-            ctypes.byref(in_left),
-            ctypes.byref(out_pointer),
-            ctypes.byref(out_left),
-        )
-        produced = ctypes.string_at(output, len(output) - out_left.value)
-        if result == _FAILED:
-            failed = ctypes.get_errno()
-            position = len(source) - in_left.value
-            if failed == errno.EINVAL and not final:
-                self._pending = source[position:]  # a character split across pieces
-            else:
-                reason = (
-                    "incomplete multibyte sequence"
-                    if failed == errno.EINVAL
-                    else ("illegal multibyte sequence")
+        # UTF-8 is at most twice as long: glibc decodes a few two-byte codes
+        # (FE51, FE52...) to characters beyond the BMP, four bytes in UTF-8.
+        room = 2 * len(source) + 4
+        if len(self._output) < room:
+            self._output = ctypes.create_string_buffer(room)
+        output = ctypes.addressof(self._output)
+        address = ctypes.cast(ctypes.c_char_p(source), ctypes.c_void_p).value or 0
+        consumed, written, _ = self.convert(address, len(source), output, room)
+        if consumed < len(source):
+            if final:
+                raise UnicodeDecodeError(
+                    self._encoding, source, consumed, len(source), "incomplete multibyte sequence"
                 )
-                raise UnicodeDecodeError(self._encoding, source, position, position + 1, reason)
-        return produced
+            self._pending = source[consumed:]  # a character split across pieces
+        return ctypes.string_at(output, written)
 
     def close(self) -> None:
         with self._lock:
