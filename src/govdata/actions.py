@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from govdata.access.policy import Decision
 from govdata.authz import ROLE_LABELS, Actor, OrgRef, PolicyTable, Role
 from govdata.errors import Forbidden, InvalidInput
 from govdata.services import Services
@@ -41,6 +42,8 @@ class Context:
     services: Services
     request_id: str | None = None
     checks: list[str] = field(default_factory=list)
+    # Grade decisions of the reads made so far (govdata.access.enforce).
+    decisions: list[Decision] = field(default_factory=list)
 
     def authorize(self, permission: str, target: OrgRef | None = None) -> None:
         """Allow or raise ``Forbidden``/``Unauthenticated``; recorded either way."""

@@ -6,6 +6,7 @@ here (see docs/patterns.md); nothing is discovered by import side effects.
 
 from __future__ import annotations
 
+from govdata.access.permissions import PERMISSIONS as ACCESS_PERMISSIONS
 from govdata.accounts import application_actions, session_actions, user_actions
 from govdata.accounts.permissions import PERMISSIONS as ACCOUNT_PERMISSIONS
 from govdata.actions import ActionRegistry, ActionSet
@@ -53,6 +54,7 @@ PERMISSIONS: tuple[Permission, ...] = (
     *ACCOUNT_PERMISSIONS,
     *CATALOG_PERMISSIONS,
     *AGGREGATION_PERMISSIONS,
+    *ACCESS_PERMISSIONS,
 )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from govdata.access.grants import GrantSource, NoGrants
 from govdata.aggregation.dispatch import JobDispatcher
 from govdata.catalog.indexing import SearchService
 from govdata.lake.location import StorageLocation, location_from_uri
@@ -24,6 +25,8 @@ class Services:
     search: SearchService
     lake: StorageLocation
     jobs: JobDispatcher
+    # Explicit access grants the grade decision takes (none until sharing stores them).
+    grants: GrantSource
 
 
 def build_services(settings: Settings) -> Services:
@@ -33,4 +36,5 @@ def build_services(settings: Settings) -> Services:
         search=SearchService(settings.search_dir),
         lake=location_from_uri(settings.effective_lake_uri, settings.lake_storage_options),
         jobs=JobDispatcher(settings),
+        grants=NoGrants(),
     )

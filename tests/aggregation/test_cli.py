@@ -1,4 +1,9 @@
-"""The aggregation commands, as an operator uses them on a fresh node with the demo."""
+"""The aggregation commands, as an operator uses them on a fresh node with the demo.
+
+The local operator acts as platform administrator over the whole node: it loads any
+source, but reads stored values only up to general data level 2 (X2), so the reads
+below use the demo's general-grade entry 医疗机构执业许可信息.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,8 @@ from tests.aggregation.conftest import CLEAN_ROWS, POPULATION_HEADER
 from tests.conftest import Invoke
 
 MARIADB = "mysql+pymysql://root@127.0.0.1:3306/test?charset=utf8mb4"
+GENERAL_ENTRY = "202001/000001"  # graded general data level 1
+IMPORTANT_ENTRY = "101001/000001"  # 居民户籍登记信息, graded important
 
 
 @pytest.fixture
@@ -61,7 +68,7 @@ def test_an_operator_loads_a_gbk_file_and_a_mariadb_table_from_the_command_line(
         "aggregation",
         "add-source",
         "--entry",
-        "101001/000001",
+        GENERAL_ENTRY,
         "--name",
         "上报文件",
         "--kind",
@@ -89,7 +96,7 @@ def test_an_operator_loads_a_gbk_file_and_a_mariadb_table_from_the_command_line(
         "aggregation",
         "add-source",
         "--entry",
-        "101001/000001",
+        GENERAL_ENTRY,
         "--name",
         "人口系统",
         "--kind",
@@ -117,3 +124,34 @@ def test_an_operator_loads_a_gbk_file_and_a_mariadb_table_from_the_command_line(
     manifest = tmp_path / "m.json"
     assert govdata("aggregation", "manifest", sql_source, "--out", str(manifest)).exit_code == 0
     assert '"total_rows": 3' in manifest.read_text(encoding="utf-8")
+
+
+def test_the_operator_loads_important_data_but_may_not_read_it(
+    govdata: Invoke, tmp_path: Path
+) -> None:
+    assert govdata("demo").exit_code == 0
+    reported = tmp_path / "派出所上报.csv"
+    reported.write_bytes(("\n".join([POPULATION_HEADER, *CLEAN_ROWS]) + "\n").encode("gbk"))
+    assert govdata("aggregation", "inbox-add", str(reported), "--as", "cli/p.csv").exit_code == 0
+    added = govdata(
+        "aggregation",
+        "add-source",
+        "--entry",
+        IMPORTANT_ENTRY,
+        "--name",
+        "上报文件",
+        "--kind",
+        "csv",
+        "--location",
+        "cli/p.csv",
+        "--standard",
+        "population",
+    )
+    source = _source_id(added.output)
+    assert "写入 3 行" in govdata("aggregation", "run", source).output
+
+    read = govdata("aggregation", "read", source)
+
+    assert read.exit_code == 1
+    assert "无权读取重要数据" in read.output
+    assert "grade_forbidden" in read.output

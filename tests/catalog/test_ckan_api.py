@@ -31,6 +31,7 @@ from govdata.errors import Forbidden, InvalidInput
 from govdata.orgs.models import Organisation
 from govdata.services import Services
 from govdata.settings import Settings
+from tests.catalog.conftest import Run, entry_data, publish
 
 LICENSE = "102001-000001"  # the ``published`` fixture's entry, open without conditions
 CLOSED = "307001-000002"
@@ -228,6 +229,47 @@ def test_a_signed_in_reviewer_sees_entries_that_are_not_open(
     with ckanapi.RemoteCKAN(server, user_agent=USER_AGENT, session=http) as ckan:
         assert ckan.action.package_list() == [LICENSE, CLOSED]
         assert ckan.action.package_show(id=CLOSED)["license_id"] == "notspecified"
+
+
+CORE = "102001-000009"
+
+
+@pytest.fixture
+def core(
+    as_provider: Run, as_reviewer: Run, market: Organisation, system_id: str, session: Session
+) -> str:
+    """A published entry graded core data, not open."""
+    item = {"name": "核心字段", "data_type": "C", "length": 18, "grade": "core"}
+    data = entry_data(market.id, system_id, code="102001/000009", name="核心数据目录", items=[item])
+    entry_id = publish(as_provider, as_reviewer, data | {"open_type": "none"})
+    session.flush()
+    return entry_id
+
+
+def test_a_member_of_another_department_is_not_shown_core_entries(
+    core: str, server: str, http: requests.Session
+) -> None:
+    login = http.post(
+        f"{server}/api/v1/session", json={"username": "consumer", "password": DEMO_PASSWORD}
+    )
+    assert login.status_code == 201, login.text
+    with ckanapi.RemoteCKAN(server, user_agent=USER_AGENT, session=http) as ckan:
+        assert CORE not in ckan.action.package_list()
+        with pytest.raises(ckanapi.NotFound):
+            ckan.action.package_show(id=CORE)
+        with pytest.raises(ckanapi.NotAuthorized) as refused:
+            ckan.action.package_show(id=core)
+    assert "核心数据" in str(refused.value)
+
+
+def test_the_provider_sees_its_core_entry(core: str, server: str, http: requests.Session) -> None:
+    login = http.post(
+        f"{server}/api/v1/session", json={"username": "provider", "password": DEMO_PASSWORD}
+    )
+    assert login.status_code == 201, login.text
+    with ckanapi.RemoteCKAN(server, user_agent=USER_AGENT, session=http) as ckan:
+        assert CORE in ckan.action.package_list()
+        assert ckan.action.package_show(id=core)["name"] == CORE
 
 
 # --- the HTTP surface ---------------------------------------------------------------

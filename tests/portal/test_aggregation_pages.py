@@ -31,7 +31,9 @@ from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 
+from govdata.actions import ActionRegistry, Context
 from govdata.aggregation.dispatch import JobDispatcher
+from govdata.aggregation.models import Source
 from govdata.app import create_app
 from govdata.authz import ANONYMOUS
 from govdata.catalog.indexing import SearchService
@@ -99,6 +101,22 @@ def create_entry(client: TestClient, csrf: str, session: Session) -> str:
     response = client.post("/api/v1/catalog/entries", json=data, headers={"X-CSRF-Token": csrf})
     assert response.status_code == 201, response.text
     return str(response.json()["id"])
+
+
+def publish_entry_of(registry: ActionRegistry, operator: Context, source_id: str) -> None:
+    """Complete and publish the (draft) entry of a source: until then its data is
+    ungraded, which only the holder's provider officer may read (X2)."""
+    source = operator.session.get(Source, source_id)
+    assert source is not None
+    market = department(operator.session, MARKET)
+    system = registry.run(
+        "system_register", operator, {"organisation_id": market.id, "name": "人员登记系统"}
+    )
+    data = entry_data(market.id, system.id, code="102001/000001", name="人员登记信息")
+    del data["organisation_id"]
+    registry.run("entry_update", operator, {"id": source.entry_id, **data})
+    registry.run("entry_submit", operator, {"id": source.entry_id})
+    registry.run("entry_review", operator, {"id": source.entry_id, "decision": "publish"})
 
 
 def upload(client: TestClient, csrf: str, content: bytes, name: str = "人口.csv") -> Any:
@@ -428,6 +446,25 @@ def test_the_run_page_shows_the_counts_and_the_quarantine_with_chinese_reasons(
     assert "/static/run-progress.js" in text
 
 
+def test_a_reviewer_sees_the_run_but_not_the_quarantined_values_of_ungraded_data(
+    client: TestClient, run_id: str
+) -> None:
+    """The source's entry is a draft: its data is ungraded, decided as core data (X2)."""
+    client.cookies.clear()
+    login(client, "reviewer")
+
+    page = client.get(f"/aggregation/runs/{run_id}", headers=HTML)
+
+    assert page.status_code == 200
+    assert "隔离区（3 行）" in page.text
+    assert 'id="quarantine-refused"' in page.text
+    assert "未定级数据（按核心数据对待）" in page.text
+    assert "赵六" not in page.text
+    download = client.get(f"/aggregation/runs/{run_id}/quarantine.csv", headers=HTML)
+    assert download.status_code == 403
+    assert "赵六" not in download.text
+
+
 def test_the_quarantine_downloads_as_excel_friendly_csv_with_formulas_neutralised(
     client: TestClient, run_id: str
 ) -> None:
@@ -581,8 +618,14 @@ def test_signed_out_visitors_are_sent_to_log_in(client: TestClient) -> None:
 
 
 def test_a_population_library_is_created_fed_built_and_previewed(
-    client: TestClient, session: Session, source_id: str, run_id: str
+    client: TestClient,
+    session: Session,
+    source_id: str,
+    run_id: str,
+    registry: ActionRegistry,
+    operator: Context,
 ) -> None:
+    publish_entry_of(registry, operator, source_id)
     client.cookies.clear()
     csrf = login(client, "reviewer")
     authority = department(session, AUTHORITY)

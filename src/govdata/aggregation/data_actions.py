@@ -1,9 +1,10 @@
 """Reading aggregated data: a stored version, or the source itself (logical access).
 
 Both paths pass the same authorisation (``aggregation:data:read`` over the
-provider department) and both are recorded (``aggregation:data:read`` events
-naming the version, the filter and the number of rows returned), so an audit
-can tell who received what, when.
+provider department, or an access grant) and the same grade decision (the grade
+of the source's catalog entry, X2), and both are recorded (``aggregation:data:read``
+events naming the version, the filter, the number of rows returned and the
+decision), so an audit can tell who received what, when, and why it was allowed.
 """
 
 from __future__ import annotations
@@ -13,10 +14,17 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from govdata.access.enforce import (
+    authorize_read,
+    authorize_somewhere_to_read,
+    require_grade,
+)
+from govdata.access.policy import Decision, ReadKind
 from govdata.actions import ActionSet, Context
 from govdata.aggregation.columns import ColumnSpec
 from govdata.aggregation.convert import BatchConverter
 from govdata.aggregation.events import DataRead
+from govdata.aggregation.grading import decision_fields, source_resource
 from govdata.aggregation.models import Source
 from govdata.aggregation.schemas import (
     DataPage,
@@ -41,11 +49,12 @@ def lake_table(ctx: Context, table_name: str) -> LakeTable:
     return LakeTable(ctx.services.lake, table_name)
 
 
-def _authorized_source(ctx: Context, source_id: str) -> Source:
-    ctx.authorize_somewhere("aggregation:data:read")
+def _authorized_source(ctx: Context, source_id: str) -> tuple[Source, Decision]:
+    """The source whose data the caller may read: in scope or by grant, and by grade."""
+    authorize_somewhere_to_read(ctx, "aggregation:data:read")
     source = get_source(ctx, source_id)
-    ctx.authorize("aggregation:data:read", org_ref(ctx.session, source.organisation_id))
-    return source
+    resource = source_resource(ctx.session, source)
+    return source, authorize_read(ctx, "aggregation:data:read", resource, ReadKind.VALUES)
 
 
 def _check_names(columns: list[ColumnSpec], names: list[str], field: str) -> None:
@@ -100,7 +109,7 @@ def _logical_rows(ctx: Context, source: Source, data: DataQuery) -> tuple[list[s
     "queried at the source on demand (logical). Every read is recorded.",
 )
 def data_read(ctx: Context, data: DataQuery) -> DataPage:
-    source = _authorized_source(ctx, data.source_id)
+    source, decision = _authorized_source(ctx, data.source_id)
     columns = declared_columns(source)
     _check_names(columns, list(data.where), "where")
     if data.columns:
@@ -139,6 +148,7 @@ def data_read(ctx: Context, data: DataQuery) -> DataPage:
             where=dict(data.where),
             rows=len(rows),
             purpose="query",
+            **decision_fields(decision),
         ),
     )
     return DataPage(
@@ -163,6 +173,8 @@ def version_list(ctx: Context, data: SourceRef) -> VersionList:
     ctx.authorize_somewhere("aggregation:run:read")
     source = get_source(ctx, data.id)
     ctx.authorize("aggregation:run:read", org_ref(ctx.session, source.organisation_id))
+    # Commit metadata only (counts, checksums, runs): a read of the data's description.
+    require_grade(ctx, [source_resource(ctx.session, source)], ReadKind.METADATA)
     lake = lake_table(ctx, source.table_name)
     versions = (
         [
@@ -188,7 +200,7 @@ def version_list(ctx: Context, data: SourceRef) -> VersionList:
     "(with schema, row count and checksum).",
 )
 def version_manifest(ctx: Context, data: ManifestQuery) -> dict[str, Any]:
-    source = _authorized_source(ctx, data.source_id)
+    source, decision = _authorized_source(ctx, data.source_id)
     lake = lake_table(ctx, source.table_name)
     if not lake.exists():
         raise NotFound("该数据源尚未归集入库", code="lake_table_not_found")
@@ -206,6 +218,7 @@ def version_manifest(ctx: Context, data: ManifestQuery) -> dict[str, Any]:
             where={},
             rows=int(manifest.get("total_rows", 0)),
             purpose="spark-export",
+            **decision_fields(decision),
         ),
     )
     return manifest

@@ -46,3 +46,8 @@ class DataRead(DomainEvent):
     where: dict[str, str]
     rows: int
     purpose: str
+    # The grade decision that allowed the read (X2): the data's grade (None when
+    # ungraded), the caller's relation to its holder and the access grant used.
+    grade: str | None = None
+    relation: str | None = None
+    grant_id: str | None = None

@@ -4,7 +4,8 @@ Sources, runs and the data they hold are checked against the provider
 department that owns the source, so an authority reviewer holding a role over
 a region's subtree sees every department in it. Reading data (stored or at
 the source) is a separate permission from managing sources, and every read is
-recorded as an event.
+recorded as an event. Reads are then decided by the data's grade (govdata.access):
+holding ``aggregation:data:read`` over a department does not reach all its data.
 """
 
 from govdata.authz import Role, permission

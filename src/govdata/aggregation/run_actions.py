@@ -7,9 +7,12 @@ from pathlib import Path
 import duckdb
 from sqlalchemy import select
 
+from govdata.access.enforce import require_grade
+from govdata.access.policy import GradedResource, ReadKind
 from govdata.actions import ActionSet, Context
 from govdata.aggregation.events import RunRequested
-from govdata.aggregation.models import Run, Source
+from govdata.aggregation.grading import library_resources, source_resource
+from govdata.aggregation.models import Library, Run, Source
 from govdata.aggregation.presenters import run_out
 from govdata.aggregation.runner import is_stale, mark_interrupted, quarantine_dir
 from govdata.aggregation.schemas import (
@@ -22,7 +25,7 @@ from govdata.aggregation.schemas import (
 )
 from govdata.aggregation.store import ACTIVE_RUN_STATES, get_run, get_source, org_ref
 from govdata.db import utcnow
-from govdata.errors import Conflict, InvalidInput
+from govdata.errors import Conflict, InvalidInput, NotFound
 from govdata.events import record_event
 
 actions = ActionSet("aggregation-runs")
@@ -179,6 +182,16 @@ def run_list(ctx: Context, data: RunListQuery) -> list[RunOut]:
     return shown
 
 
+def run_resources(ctx: Context, run: Run) -> list[GradedResource]:
+    """The data a run's quarantine holds: its source's, or its library's members'."""
+    if run.source_id is not None:
+        return [source_resource(ctx.session, get_source(ctx, run.source_id))]
+    library = ctx.session.get(Library, run.library_id) if run.library_id else None
+    if library is None:  # pragma: no cover - a run has a source or a library
+        raise NotFound("库不存在", code="library_not_found")
+    return library_resources(ctx.session, library)
+
+
 def quarantine_files(directory: Path) -> list[str]:
     return sorted(str(path) for path in directory.glob("part-*.parquet"))
 
@@ -187,13 +200,15 @@ def quarantine_files(directory: Path) -> list[str]:
     "quarantine_page",
     QuarantineQuery,
     example={"run_id": "<run id>"},
-    summary="Rows a run quarantined: source row number, reasons and the values as read.",
+    summary="Rows a run quarantined: source row number, reasons and the values as read "
+    "(raw values: decided by the data's grade like any read of the data).",
     read_only=True,
 )
 def quarantine_page(ctx: Context, data: QuarantineQuery) -> QuarantinePage:
     ctx.authorize_somewhere("aggregation:run:read")
     run = get_run(ctx.session, data.run_id)
     ctx.authorize("aggregation:run:read", org_ref(ctx.session, run.organisation_id))
+    require_grade(ctx, run_resources(ctx, run), ReadKind.VALUES)
     files = quarantine_files(quarantine_dir(ctx.settings, run.id))
     if not files:
         return QuarantinePage(run_id=run.id, total=0, columns=[], rows=[])

@@ -3,7 +3,9 @@
 Drafting and reviewing are checked against the provider department, so a
 reviewer holding the role over a region's subtree reviews every department in
 it. The published catalog is readable by every signed-in member; the entries
-that are open (无条件开放/有条件开放) are listed to everyone, as open data.
+that are open (无条件开放/有条件开放) are listed to everyone, as open data. On top
+of these, every read is decided by the entry's grade (govdata.access): members see
+descriptions up to important data, the public open entries up to general data.
 """
 
 from govdata.authz import Role, permission

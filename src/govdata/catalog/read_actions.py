@@ -5,8 +5,11 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from govdata.access.enforce import require_grade
+from govdata.access.policy import ReadKind
 from govdata.actions import ActionSet, Context
 from govdata.catalog.compare import compare_versions
+from govdata.catalog.grading import OPEN_TYPES, metadata_resource
 from govdata.catalog.models import CatalogEntry, EntryVersion
 from govdata.catalog.presenters import (
     entry_brief,
@@ -34,14 +37,13 @@ from govdata.catalog.store import (
     require_version,
     working_version,
 )
-from govdata.catalog.vocab import OpenType, VersionStatus
+from govdata.catalog.visibility import visible_entries
+from govdata.catalog.vocab import VersionStatus
 from govdata.errors import NotFound
 from govdata.orgs.models import Organisation
 from govdata.orgs.scopes import scoped_listing
 
 actions = ActionSet("catalog-read")
-
-OPEN_TYPES = (OpenType.UNCONDITIONAL.value, OpenType.CONDITIONAL.value)
 
 
 def sees_published(ctx: Context, version: EntryVersion | None) -> bool:
@@ -67,18 +69,25 @@ def entry_show(ctx: Context, data: EntryId) -> EntryOut:
     if not insider and not sees_published(ctx, published):
         raise NotFound("目录不存在", fields={"id": data.id})
     working = working_version(ctx.session, entry) if insider else None
+    shown = [version for version in (published, working) if version is not None]
+    require_grade(ctx, [metadata_resource(entry, provider, shown)], ReadKind.METADATA)
     return entry_out(ctx.session, entry, provider, published, working, insider=insider)
 
 
-def _visible_version(ctx: Context, entry_id: str, number: int) -> EntryVersion:
+def _visible_versions(ctx: Context, entry_id: str, numbers: list[int]) -> list[EntryVersion]:
+    """The versions asked for, when the caller may see each of them; the grade
+    decision is taken on all of them together."""
     entry, provider = get_entry(ctx.session, entry_id)
-    version = require_version(ctx.session, entry.id, number)
-    if ctx.can("catalog:entry:read_working", provider.ref):
-        return version
-    was_published = version.status in (VersionStatus.PUBLISHED, VersionStatus.SUPERSEDED)
-    if not was_published or not sees_published(ctx, version):
-        raise NotFound("目录版本不存在", fields={"number": str(number)})
-    return version
+    insider = ctx.can("catalog:entry:read_working", provider.ref)
+    versions = []
+    for number in numbers:
+        version = require_version(ctx.session, entry.id, number)
+        was_published = version.status in (VersionStatus.PUBLISHED, VersionStatus.SUPERSEDED)
+        if not insider and (not was_published or not sees_published(ctx, version)):
+            raise NotFound("目录版本不存在", fields={"number": str(number)})
+        versions.append(version)
+    require_grade(ctx, [metadata_resource(entry, provider, versions)], ReadKind.METADATA)
+    return versions
 
 
 @actions.register(
@@ -90,7 +99,7 @@ def _visible_version(ctx: Context, entry_id: str, number: int) -> EntryVersion:
 )
 def entry_version_show(ctx: Context, data: VersionRef) -> VersionOut:
     ctx.authorize_somewhere("catalog:open:read")
-    version = _visible_version(ctx, data.id, data.number)
+    [version] = _visible_versions(ctx, data.id, [data.number])
     return version_out(version, system_names(ctx.session, [version]))
 
 
@@ -103,8 +112,7 @@ def entry_version_show(ctx: Context, data: VersionRef) -> VersionOut:
 )
 def entry_compare(ctx: Context, data: CompareQuery) -> VersionComparison:
     ctx.authorize_somewhere("catalog:open:read")
-    before = _visible_version(ctx, data.id, data.number - 1)
-    after = _visible_version(ctx, data.id, data.number)
+    before, after = _visible_versions(ctx, data.id, [data.number - 1, data.number])
     systems = system_names(ctx.session, [before, after])
     return compare_versions(data.id, version_out(before, systems), version_out(after, systems))
 
@@ -119,6 +127,7 @@ def entry_compare(ctx: Context, data: CompareQuery) -> VersionComparison:
 def entry_list(ctx: Context, data: EntryListQuery) -> EntryPage:
     query = entries_with_version("latest")
     query = scoped_listing(ctx, query, "catalog:entry:read_working", data.organisation_id)
+    query = query.where(visible_entries(ctx))
     if data.status is not None:
         query = query.where(CatalogEntry.status == data.status.value)
     total = ctx.session.scalar(select(func.count()).select_from(query.subquery())) or 0
@@ -136,15 +145,13 @@ def entry_list(ctx: Context, data: EntryListQuery) -> EntryPage:
     "entry_export",
     ExportQuery,
     example={"page": 1, "page_size": 100},
-    summary="Published entries in full, page by page, in resource-code order "
-    "(open entries only for callers who are not signed in).",
+    summary="Published entries in full, page by page, in resource-code order, as far as "
+    "the caller may read them by grade (open entries only for callers not signed in).",
     read_only=True,
 )
 def entry_export(ctx: Context, data: ExportQuery) -> ExportPage:
     ctx.authorize_somewhere("catalog:open:read")
-    query = entries_with_version("published")
-    if not ctx.can("catalog:entry:read"):
-        query = query.where(EntryVersion.open_type.in_(OPEN_TYPES))
+    query = entries_with_version("published").where(visible_entries(ctx))
     if data.organisation_id is not None:
         query = query.where(Organisation.id == data.organisation_id)
     if data.resource_codes:

@@ -20,6 +20,7 @@ from govdata.catalog.schemas import (
 )
 from govdata.catalog.search.index import IndexMissing
 from govdata.catalog.search.model import FacetCount, FacetName, RegionLevel, SearchQuery
+from govdata.catalog.visibility import listed_grades
 from govdata.catalog.vocab import (
     GRADE_LABELS,
     OPEN_TYPE_LABELS,
@@ -108,6 +109,13 @@ def catalog_search(ctx: Context, data: SearchInput) -> SearchOut:
     if open_only:
         asked = filters.get("open_type") or OPEN_VALUES
         filters["open_type"] = tuple(v for v in asked if v in OPEN_VALUES) or ("-",)
+    chosen = dict(filters)
+    # The search lists what the caller may read anywhere (X2): no core entries but
+    # to the node's operator; entry_list shows a department's own to its insiders.
+    listed = tuple(grade.value for grade in listed_grades(ctx))
+    if len(listed) < len(Grade):
+        asked = filters.get("grade") or listed
+        filters["grade"] = tuple(v for v in asked if v in listed) or ("-",)
     query = SearchQuery(
         text=data.q,
         filters=filters,
@@ -126,7 +134,7 @@ def catalog_search(ctx: Context, data: SearchInput) -> SearchOut:
                 value=fc.value,
                 label=labels.get((name, fc.value), fc.value),
                 count=fc.count,
-                selected=fc.value in filters.get(name, ()),  # type: ignore[call-overload]
+                selected=fc.value in chosen.get(name, ()),  # type: ignore[call-overload]
             )
             for fc in counts
         ]

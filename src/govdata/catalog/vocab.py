@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+# Grades live in a neutral module (govdata.grades); they are re-exported here (see
+# __all__) because the catalog always offered them.
+from govdata.grades import GRADE_LABELS, Grade, highest_grade
+
 
 class ShareType(StrEnum):
     UNCONDITIONAL = "unconditional"
@@ -130,38 +134,6 @@ DATA_TYPE_LABELS = {
 LENGTH_REQUIRED = frozenset({DataType.CHARACTER, DataType.NUMERIC})
 
 
-class Grade(StrEnum):
-    """GB/T 43697-2024 grades, general data split into four sensitivity levels."""
-
-    GENERAL_1 = "general_1"
-    GENERAL_2 = "general_2"
-    GENERAL_3 = "general_3"
-    GENERAL_4 = "general_4"
-    IMPORTANT = "important"
-    CORE = "core"
-
-    @property
-    def rank(self) -> int:
-        return _GRADE_ORDER.index(self)
-
-
-_GRADE_ORDER = list(Grade)
-
-GRADE_LABELS = {
-    Grade.GENERAL_1: "一般数据（1级）",
-    Grade.GENERAL_2: "一般数据（2级）",
-    Grade.GENERAL_3: "一般数据（3级）",
-    Grade.GENERAL_4: "一般数据（4级）",
-    Grade.IMPORTANT: "重要数据",
-    Grade.CORE: "核心数据",
-}
-
-
-def highest_grade(grades: list[Grade]) -> Grade | None:
-    """An entry's grade: the highest of its items' grades (C8)."""
-    return max(grades, key=lambda g: g.rank) if grades else None
-
-
 class ResourceKind(StrEnum):
     TABLE = "table"
     FILE = "file"
@@ -195,3 +167,27 @@ VERSION_STATUS_LABELS = {
 
 # A version in one of these states is the entry's work in progress.
 WORKING_STATES = frozenset({VersionStatus.DRAFT, VersionStatus.SUBMITTED, VersionStatus.RETURNED})
+
+__all__ = [
+    "DATA_TYPE_LABELS",
+    "FORMAT_CATEGORY_LABELS",
+    "GRADE_LABELS",
+    "LENGTH_REQUIRED",
+    "OPEN_TYPE_LABELS",
+    "RESOURCE_KIND_LABELS",
+    "SHARE_METHOD_LABELS",
+    "SHARE_TYPE_LABELS",
+    "UPDATE_CYCLE_LABELS",
+    "VERSION_STATUS_LABELS",
+    "WORKING_STATES",
+    "DataType",
+    "FormatCategory",
+    "Grade",
+    "OpenType",
+    "ResourceKind",
+    "ShareMethod",
+    "ShareType",
+    "UpdateCycle",
+    "VersionStatus",
+    "highest_grade",
+]

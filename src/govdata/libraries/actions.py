@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from govdata.access.enforce import require_grade
+from govdata.access.policy import ReadKind
 from govdata.actions import ActionSet, Context
 from govdata.aggregation.data_actions import jsonable
 from govdata.aggregation.events import DataRead
+from govdata.aggregation.grading import decision_fields, library_resources
 from govdata.aggregation.models import Library, LibraryMember, Run, Source
 from govdata.aggregation.presenters import run_out
 from govdata.aggregation.run_actions import enqueue
@@ -250,7 +253,8 @@ def library_build(ctx: Context, data: LibraryRef) -> RunOut:
     "library_read",
     LibraryDataQuery,
     example={"library_id": "<library id>", "where": {"id_number": "150102199001011234"}},
-    summary="Rows of a library version (default: latest), with their source; recorded.",
+    summary="Rows of a library version (default: latest), with their source; recorded. "
+    "Each member's part is decided by its own grade and holder.",
 )
 def library_read(ctx: Context, data: LibraryDataQuery) -> LibraryPage:
     ctx.authorize_somewhere("library:read")
@@ -259,6 +263,7 @@ def library_read(ctx: Context, data: LibraryDataQuery) -> LibraryPage:
     lake = LakeTable(ctx.services.lake, library.table_name)
     if not lake.exists():
         raise NotFound("该库尚未构建", code="lake_table_not_found")
+    decision = require_grade(ctx, library_resources(ctx.session, library), ReadKind.VALUES)
     version = data.version if data.version is not None else lake.version()
     where: dict[str, object] = dict(data.where)
     table = read_rows(lake, version=version, where=where, limit=data.limit, offset=data.offset)
@@ -275,6 +280,7 @@ def library_read(ctx: Context, data: LibraryDataQuery) -> LibraryPage:
             where=dict(data.where),
             rows=len(rows),
             purpose="query",
+            **decision_fields(decision),
         ),
     )
     return LibraryPage(

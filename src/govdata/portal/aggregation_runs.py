@@ -18,7 +18,7 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from govdata.actions import ActionRegistry, Context
 from govdata.aggregation.schemas import QuarantinePage, RunOut
-from govdata.errors import Conflict, GovdataError, InvalidInput
+from govdata.errors import Conflict, Forbidden, GovdataError, InvalidInput
 from govdata.portal.aggregation_common import (
     ACTIVE_STATUSES,
     RUN_STATUS_LABELS,
@@ -36,6 +36,8 @@ router = APIRouter(include_in_schema=False)
 
 QUARANTINE_PAGE = 100
 EXPORT_PAGE = 1000
+# Refusals by the data's grade: the run is shown, its quarantined values are not.
+GRADE_REFUSALS = frozenset({"grade_forbidden", "grant_expired"})
 
 
 # --- a run ----------------------------------------------------------------------------
@@ -54,16 +56,25 @@ def _run_view(ctx: Context, registry: ActionRegistry, run_id: str, offset: int) 
     # While a run is active its quarantine parts are still being written; the
     # page reloads when it ends and shows them then.
     quarantine = QuarantinePage(run_id=run.id, total=0, columns=[], rows=[])
+    quarantine_refused: str | None = None
     if run.status not in ACTIVE_STATUSES:
-        quarantine = registry.run(
-            "quarantine_page", ctx, {"run_id": run_id, "offset": offset, "limit": QUARANTINE_PAGE}
-        )
+        try:
+            quarantine = registry.run(
+                "quarantine_page",
+                ctx,
+                {"run_id": run_id, "offset": offset, "limit": QUARANTINE_PAGE},
+            )
+        except Forbidden as refused:
+            if refused.error_code not in GRADE_REFUSALS:
+                raise
+            quarantine_refused = refused.message
     return {
         "run": run,
         "source": source,
         "library": library,
         "may_retry": may_retry and run.status in ("failed", "interrupted"),
         "quarantine": quarantine,
+        "quarantine_refused": quarantine_refused,
         "source_columns": [c for c in quarantine.columns if not c.startswith("_gd_")],
         # Quarantined values are as read: headed by the source's column names.
         "source_labels": {c.source_name: c.label for c in source.columns if c.label}

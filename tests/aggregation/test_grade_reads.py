@@ -1,0 +1,471 @@
+"""Access by grade through the real actions (X2).
+
+The demo provider's department (市场监督管理局) publishes three entries graded core,
+important and general data level 2, and loads one source for each (with a
+quarantined row). The demo accounts then read them: the provider officer at the
+holder, the reviewer, administrator and auditor over the region's subtree, and the
+consumer officer of another department through hand-made access grants.
+Every action that ``tests/test_grade_policy.py`` says reads graded data has a probe
+here that shows it both serving and refusing by grade.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from govdata.access.enforce import actor_grants
+from govdata.access.grants import AccessGrant, StaticGrants
+from govdata.access.policy import ReadKind, Relation, decide
+from govdata.actions import ActionRegistry, Context
+from govdata.catalog.grading import metadata_resource
+from govdata.catalog.models import CatalogEntry
+from govdata.catalog.store import get_entry, published_version
+from govdata.db import Database, utcnow
+from govdata.errors import Forbidden, GovdataError, NotFound
+from govdata.events import EventRecord
+from govdata.grades import Grade
+from govdata.orgs.models import Organisation
+from govdata.services import Services
+from tests.aggregation.conftest import (
+    CLEAN_ROWS,
+    POPULATION_HEADER,
+    Run,
+    population_columns,
+    write_csv,
+)
+from tests.catalog.conftest import entry_data, publish, region_department
+from tests.factories import anonymous, context_for, user_actor
+from tests.test_grade_policy import EXPECTATIONS, Reads
+
+BAD_ROW = "150102199003071231,赵六,1,1990-03-07,150102,某地,13800000000,2024-01-04 00:00:00"
+GRADES = {"core": "102001/000301", "important": "102001/000302", "general_2": "102001/000303"}
+
+
+@dataclass(frozen=True)
+class Graded:
+    """Per grade: the entry id, its source id and the source's finished run id."""
+
+    entries: dict[str, str]
+    sources: dict[str, str]
+    runs: dict[str, str]
+    holder: Organisation
+
+
+@pytest.fixture
+def graded(
+    as_provider: Run,
+    as_reviewer: Run,
+    market: Organisation,
+    inbox: Path,
+    run_now: Callable[..., Any],
+) -> Graded:
+    system = as_provider("system_register", {"organisation_id": market.id, "name": "分级测试系统"})
+    location = write_csv(inbox, "graded.csv", [POPULATION_HEADER, *CLEAN_ROWS, BAD_ROW])
+    entries, sources, runs = {}, {}, {}
+    for grade, code in GRADES.items():
+        item = {"name": "公民身份号码", "data_type": "C", "length": 18, "grade": grade}
+        data = entry_data(
+            market.id, system.id, code=code, name=f"分级测试（{grade}）", items=[item]
+        )
+        entries[grade] = publish(as_provider, as_reviewer, data | {"open_type": "none"})
+        source = as_provider(
+            "source_register",
+            {
+                "entry_id": entries[grade],
+                "name": f"分级测试源（{grade}）",
+                "kind": "csv",
+                "location": location,
+                "columns": population_columns(),
+                "max_bad_ratio": 0.5,
+            },
+        )
+        sources[grade] = source.id
+        run = run_now(source.id)
+        assert (run.status, run.rows_quarantined) == ("succeeded", 1)
+        runs[grade] = run.id
+    return Graded(entries, sources, runs, market)
+
+
+As = Callable[..., Context]
+
+
+@pytest.fixture
+def as_user(agg_operator: Context, agg_services: Services) -> As:
+    """A context of a demo account, optionally with access grants handed in."""
+
+    def make(username: str, *grants: AccessGrant) -> Context:
+        ctx = context_for(agg_operator, user_actor(agg_operator.session, username))
+        return replace(ctx, services=replace(agg_services, grants=StaticGrants(grants)))
+
+    return make
+
+
+def read(registry: ActionRegistry, ctx: Context, name: str, data: dict[str, Any]) -> Any:
+    return registry.run(name, ctx, data)
+
+
+def refused(registry: ActionRegistry, ctx: Context, name: str, data: dict[str, Any]) -> Forbidden:
+    with pytest.raises(Forbidden) as caught:
+        registry.run(name, ctx, data)
+    return caught.value
+
+
+def consumer_org(ctx: Context) -> Organisation:
+    return region_department(ctx.session, "人力资源和社会保障厅")
+
+
+def grant_for(
+    graded: Graded, grantee: Organisation, grade: str, ceiling: Grade, *, days: int = 30
+) -> AccessGrant:
+    return AccessGrant(
+        id=f"grant-{grade}-{ceiling.value}",
+        holder_id=graded.holder.id,
+        grantee_id=grantee.id,
+        resource_id=graded.entries[grade],
+        ceiling=ceiling,
+        expires_at=utcnow() + timedelta(days=days),
+    )
+
+
+# --- the journeys of the issue ---------------------------------------------------------
+
+
+def test_a_reviewer_over_the_region_reads_important_data_of_a_department_but_not_core(
+    registry: ActionRegistry, graded: Graded, as_user: As
+) -> None:
+    reviewer = as_user("reviewer")
+
+    page = read(registry, reviewer, "data_read", {"source_id": graded.sources["important"]})
+    assert page.total == 3
+    assert reviewer.decisions[-1].relation is Relation.SUBTREE
+
+    error = refused(registry, reviewer, "data_read", {"source_id": graded.sources["core"]})
+    assert error.error_code == "grade_forbidden"
+    assert error.http_status == 403
+    assert "核心数据" in error.message
+    assert error.fields == {"grade": "core", "ceiling": "important", "relation": "subtree"}
+
+
+def test_the_provider_officer_reads_its_own_core_data(
+    registry: ActionRegistry, graded: Graded, as_user: As
+) -> None:
+    provider = as_user("provider")
+    page = read(registry, provider, "data_read", {"source_id": graded.sources["core"]})
+    assert page.total == 3
+    event = provider.session.scalars(
+        select(EventRecord)
+        .where(EventRecord.name == "aggregation:data:read")
+        .order_by(EventRecord.occurred_at.desc())
+    ).first()
+    assert event is not None
+    assert event.data["grade"] == "core"
+    assert event.data["relation"] == "own"
+
+
+def test_an_auditor_is_refused_important_data_and_reads_general_data_level_2(
+    registry: ActionRegistry, graded: Graded, as_user: As
+) -> None:
+    auditor = as_user("auditor")
+    error = refused(registry, auditor, "data_read", {"source_id": graded.sources["important"]})
+    assert error.error_code == "grade_forbidden"
+    assert "重要数据" in error.message
+    assert "一般数据（2级）" in error.message
+    assert read(registry, auditor, "data_read", {"source_id": graded.sources["general_2"]}).total
+    # Metadata stays open to the auditor, whatever the grade.
+    assert read(registry, auditor, "entry_show", {"id": graded.entries["core"]}).published
+
+
+def test_the_platform_administrator_reads_general_data_only_up_to_level_2(
+    registry: ActionRegistry, graded: Graded, as_user: As
+) -> None:
+    admin = as_user("admin")
+    assert read(registry, admin, "data_read", {"source_id": graded.sources["general_2"]}).total
+    error = refused(registry, admin, "quarantine_page", {"run_id": graded.runs["important"]})
+    assert error.error_code == "grade_forbidden"
+
+
+def test_a_consumer_with_a_grant_reads_up_to_its_ceiling_and_not_after_it_expires(
+    registry: ActionRegistry, graded: Graded, as_user: As
+) -> None:
+    org = consumer_org(as_user("consumer"))
+    source = {"source_id": graded.sources["important"]}
+
+    without = refused(registry, as_user("consumer"), "data_read", source)
+    assert without.error_code == "forbidden"
+
+    within = grant_for(graded, org, "important", Grade.IMPORTANT)
+    consumer = as_user("consumer", within)
+    assert read(registry, consumer, "data_read", source).total == 3
+    decision = consumer.decisions[-1]
+    assert (decision.relation, decision.grant_id) == (Relation.GRANTED, within.id)
+
+    below = grant_for(graded, org, "important", Grade.GENERAL_4)
+    error = refused(registry, as_user("consumer", below), "data_read", source)
+    assert error.error_code == "grade_forbidden"
+    assert error.fields["ceiling"] == "general_4"
+
+    expired = grant_for(graded, org, "important", Grade.IMPORTANT, days=-1)
+    error = refused(registry, as_user("consumer", expired), "data_read", source)
+    assert error.error_code == "grant_expired"
+    assert "到期" in error.message
+
+
+def test_core_data_leaves_its_holder_only_with_a_grant(
+    registry: ActionRegistry, graded: Graded, as_user: As
+) -> None:
+    org = consumer_org(as_user("consumer"))
+    consumer = as_user("consumer", grant_for(graded, org, "core", Grade.CORE))
+    assert read(registry, consumer, "data_read", {"source_id": graded.sources["core"]}).total
+    # A grant for one entry opens no other.
+    error = refused(registry, consumer, "data_read", {"source_id": graded.sources["general_2"]})
+    assert error.error_code == "forbidden"
+
+
+def test_the_grade_of_a_revision_in_progress_counts_when_it_is_higher(
+    registry: ActionRegistry, graded: Graded, as_user: As, market: Organisation
+) -> None:
+    provider = as_user("provider")
+    entry = graded.entries["important"]
+    read(registry, provider, "entry_revise", {"id": entry})
+    shown = read(registry, provider, "entry_show", {"id": entry})
+    assert shown.working is not None
+    data = entry_data(market.id, shown.working.resources[0].system_id, code=GRADES["important"])
+    del data["organisation_id"]
+    item = {"name": "公民身份号码", "data_type": "C", "length": 18, "grade": "core"}
+    read(registry, provider, "entry_update", {"id": entry, **data, "items": [item]})
+
+    error = refused(
+        registry, as_user("reviewer"), "data_read", {"source_id": graded.sources["important"]}
+    )
+    assert error.fields["grade"] == "core"
+
+
+# --- lists agree with the decision ------------------------------------------------------
+
+
+def visible_codes(registry: ActionRegistry, ctx: Context) -> set[str]:
+    page = read(registry, ctx, "entry_export", {"page_size": 1000})
+    return {entry.resource_code for entry in page.entries} & set(GRADES.values())
+
+
+def decided_codes(ctx: Context) -> set[str]:
+    codes = set()
+    for code in GRADES.values():
+        entry_id = ctx.session.scalar(
+            select(CatalogEntry.id).where(CatalogEntry.resource_code == code)
+        )
+        assert entry_id is not None
+        entry, provider = get_entry(ctx.session, entry_id)
+        version = published_version(ctx.session, entry)
+        assert version is not None
+        resource = metadata_resource(entry, provider, [version])
+        if decide(ctx.actor, resource, ReadKind.METADATA, actor_grants(ctx), utcnow()).allowed:
+            codes.add(code)
+    return codes
+
+
+def test_the_exported_catalog_lists_exactly_the_entries_the_decision_allows(
+    registry: ActionRegistry, graded: Graded, as_user: As, agg_operator: Context
+) -> None:
+    org = consumer_org(agg_operator)
+    callers = {
+        "provider": as_user("provider"),
+        "reviewer": as_user("reviewer"),
+        "auditor": as_user("auditor"),
+        "consumer": as_user("consumer"),
+        "consumer with a core grant": as_user(
+            "consumer", grant_for(graded, org, "core", Grade.CORE)
+        ),
+        "anonymous": anonymous(agg_operator),
+        "operator": agg_operator,
+    }
+    for name, ctx in callers.items():
+        assert visible_codes(registry, ctx) == decided_codes(ctx), name
+    assert GRADES["core"] not in visible_codes(registry, callers["consumer"])
+    assert GRADES["core"] in visible_codes(registry, callers["consumer with a core grant"])
+
+
+# --- every graded read, serving and refusing -------------------------------------------
+
+Probe = Callable[[ActionRegistry, Graded, As], None]
+
+
+def _show_probe(name: str, data: Callable[[Graded], dict[str, Any]]) -> Probe:
+    """The holder's provider officer reads the core entry's description; a member
+    of another department (the consumer) is refused it."""
+
+    def probe(registry: ActionRegistry, graded: Graded, as_user: As) -> None:
+        provider = as_user("provider")
+        read(registry, provider, name, data(graded))
+        assert provider.decisions[-1].kind is ReadKind.METADATA
+        error = refused(registry, as_user("consumer"), name, data(graded))
+        assert error.error_code == "grade_forbidden"
+        assert read(registry, as_user("consumer"), name, data(graded) | important(graded))
+
+    return probe
+
+
+def important(graded: Graded) -> dict[str, str]:
+    return {"id": graded.entries["important"]}
+
+
+def _revised(registry: ActionRegistry, graded: Graded, as_user: As) -> None:
+    """Version 2 of the core and the important entries, for comparing."""
+    for grade in ("core", "important"):
+        entry = graded.entries[grade]
+        read(registry, as_user("provider"), "entry_revise", {"id": entry})
+        read(registry, as_user("provider"), "entry_submit", {"id": entry})
+        read(registry, as_user("reviewer"), "entry_review", {"id": entry, "decision": "publish"})
+
+
+def _compare_probe(registry: ActionRegistry, graded: Graded, as_user: As) -> None:
+    _revised(registry, graded, as_user)
+    _show_probe("entry_compare", lambda g: {"id": g.entries["core"], "number": 2})(
+        registry, graded, as_user
+    )
+
+
+def _values_probe(name: str, data: Callable[[Graded, str], dict[str, Any]]) -> Probe:
+    """The holder's provider officer reads core data; the reviewer over the region
+    (who holds the action's permission there) is refused it by grade."""
+
+    def probe(registry: ActionRegistry, graded: Graded, as_user: As) -> None:
+        provider = as_user("provider")
+        read(registry, provider, name, data(graded, "core"))
+        assert provider.decisions[-1].kind is ReadKind.VALUES
+        assert provider.decisions[-1].grade is Grade.CORE
+        reviewer = as_user("reviewer")
+        error = refused(registry, reviewer, name, data(graded, "core"))
+        assert error.error_code == "grade_forbidden"
+        read(registry, reviewer, name, data(graded, "important"))
+
+    return probe
+
+
+def _version_list_probe(registry: ActionRegistry, graded: Graded, as_user: As) -> None:
+    """Commit metadata: every role that may follow runs in scope reads it at any grade."""
+    for username in ("provider", "reviewer", "auditor", "admin"):
+        ctx = as_user(username)
+        assert read(registry, ctx, "version_list", {"id": graded.sources["core"]}).versions
+        assert ctx.decisions[-1].kind is ReadKind.METADATA
+
+
+def _entry_list_probe(registry: ActionRegistry, graded: Graded, as_user: As) -> None:
+    """Insiders list their scope's entries at every grade."""
+    for username in ("provider", "reviewer"):
+        page = read(registry, as_user(username), "entry_list", {"limit": 100})
+        assert GRADES["core"] in {entry.resource_code for entry in page.entries}
+
+
+def _export_probe(registry: ActionRegistry, graded: Graded, as_user: As) -> None:
+    assert GRADES["core"] in visible_codes(registry, as_user("provider"))
+    assert visible_codes(registry, as_user("consumer")) == {
+        GRADES["important"],
+        GRADES["general_2"],
+    }
+
+
+def _search_probe(registry: ActionRegistry, graded: Graded, as_user: As) -> None:
+    consumer = as_user("consumer")
+    consumer.services.search.sync(Database.bound_to(consumer.session.connection()))
+    found = read(registry, consumer, "catalog_search", {"q": "分级测试"})
+    assert {hit.resource_code for hit in found.hits} == {
+        GRADES["important"],
+        GRADES["general_2"],
+    }
+    assert {facet.value for facet in found.facets["grade"]} == {"important", "general_2"}
+    assert not any(facet.selected for facet in found.facets["grade"])
+
+
+def _library_probe(registry: ActionRegistry, graded: Graded, as_user: As) -> None:
+    """A library's parts keep their holders and grades: the reviewer reads a library
+    of important and general data, and one holding core data only with a grant."""
+    reviewer = as_user("reviewer")
+    authority = region_department(reviewer.session, "政务服务与数据管理局")
+
+    def library(code: str, grades: tuple[str, ...]) -> str:
+        made = read(
+            registry,
+            reviewer,
+            "library_create",
+            {
+                "organisation_id": authority.id,
+                "kind": "base",
+                "code": code,
+                "name": f"人口基础库（{code}）",
+                "standard": "population",
+            },
+        )
+        for grade in grades:
+            member = {"library_id": made.id, "source_id": graded.sources[grade]}
+            read(registry, reviewer, "library_add_member", member)
+        read(registry, reviewer, "library_build", {"id": made.id})
+        reviewer.session.commit()
+        return str(made.id)
+
+    mixed = library("graded_mixed", ("important", "general_2"))
+    with_core = library("graded_core", ("core", "general_2"))
+    page = read(registry, reviewer, "library_read", {"library_id": mixed})
+    assert page.total == 3
+    assert reviewer.decisions[-1].grade is Grade.IMPORTANT
+    error = refused(registry, reviewer, "library_read", {"library_id": with_core})
+    assert (error.error_code, error.fields["grade"]) == ("grade_forbidden", "core")
+    region = reviewer.session.get(Organisation, reviewer.actor.grants[0].organisation_id)
+    assert region is not None
+    granted = as_user("reviewer", grant_for(graded, region, "core", Grade.CORE))
+    assert read(registry, granted, "library_read", {"library_id": with_core}).total == 3
+
+
+PROBES: dict[str, Probe] = {
+    "entry_show": _show_probe("entry_show", lambda g: {"id": g.entries["core"]}),
+    "entry_version_show": _show_probe(
+        "entry_version_show", lambda g: {"id": g.entries["core"], "number": 1}
+    ),
+    "entry_compare": _compare_probe,
+    "entry_list": _entry_list_probe,
+    "entry_export": _export_probe,
+    "catalog_search": _search_probe,
+    "data_read": _values_probe("data_read", lambda g, grade: {"source_id": g.sources[grade]}),
+    "version_manifest": _values_probe(
+        "version_manifest", lambda g, grade: {"source_id": g.sources[grade]}
+    ),
+    "quarantine_page": _values_probe("quarantine_page", lambda g, grade: {"run_id": g.runs[grade]}),
+    "version_list": _version_list_probe,
+    "library_read": _library_probe,
+}
+
+
+def test_every_action_that_reads_graded_data_has_a_probe() -> None:
+    reading = {name for name, spec in EXPECTATIONS.items() if isinstance(spec, Reads)}
+    assert set(PROBES) == reading
+
+
+@pytest.mark.parametrize("name", sorted(PROBES))
+def test_a_graded_read_serves_and_refuses_by_grade(
+    name: str, registry: ActionRegistry, graded: Graded, as_user: As
+) -> None:
+    PROBES[name](registry, graded, as_user)
+
+
+def test_anonymous_callers_learn_nothing_of_a_closed_entry(
+    registry: ActionRegistry, graded: Graded, agg_operator: Context
+) -> None:
+    with pytest.raises(NotFound):
+        registry.run("entry_show", anonymous(agg_operator), {"id": graded.entries["core"]})
+
+
+def test_a_refusal_is_a_govdata_error_with_a_stable_shape(
+    registry: ActionRegistry, graded: Graded, as_user: As
+) -> None:
+    error: GovdataError = refused(
+        registry, as_user("auditor"), "quarantine_page", {"run_id": graded.runs["core"]}
+    )
+    assert error.to_dict()["error"]["code"] == "grade_forbidden"
+    assert set(error.to_dict()["error"]["fields"]) == {"grade", "ceiling", "relation"}

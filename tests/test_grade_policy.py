@@ -1,0 +1,392 @@
+"""Access by grade (X2), table-driven: every action, role, relation and grade.
+
+``EXPECTATIONS`` names every registered action and says whether it reads graded data
+(and of which kind) or why it does not; a test fails when an action is added without
+an entry here. ``SPEC`` is the policy as this test expects it, written out by hand:
+the grade policy in ``govdata.access.policy`` must agree with it cell by cell, and
+the decision must follow it for actors and data built for each relation.
+The reads themselves are exercised through the actions in
+``tests/aggregation/test_grade_reads.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from scripts.gen_access_docs import PAGE, render, updated
+
+from govdata.access.grants import AccessGrant
+from govdata.access.permissions import GRANT_PERMISSION
+from govdata.access.policy import (
+    GRADE_POLICY,
+    RELATIONS,
+    GradedResource,
+    ReadKind,
+    Relation,
+    ceiling,
+    decide,
+    decide_all,
+    grant_roles,
+)
+from govdata.areas import build_policy, build_registry
+from govdata.authz import ANONYMOUS, Actor, OrgRef, Role, RoleGrant, system_actor
+from govdata.grades import Grade
+
+# --- which actions read graded data --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reads:
+    """The action serves graded data of this kind; ``how`` says what it decides on."""
+
+    kind: ReadKind
+    how: str
+
+
+@dataclass(frozen=True)
+class NotARead:
+    reason: str
+
+
+METADATA, VALUES = ReadKind.METADATA, ReadKind.VALUES
+ACCOUNTS = NotARead("accounts, roles, applications and keys: no graded data")
+WRITE = NotARead(
+    "a write by the holder's drafter or reviewer; returns what it changed, which its "
+    "caller may read at any grade (metadata: own/subtree up to core)"
+)
+
+EXPECTATIONS: dict[str, Reads | NotARead] = {
+    # accounts and sessions
+    "api_key_create": ACCOUNTS,
+    "api_key_revoke": ACCOUNTS,
+    "application_create": ACCOUNTS,
+    "application_list": ACCOUNTS,
+    "application_set_active": ACCOUNTS,
+    "application_show": ACCOUNTS,
+    "password_change": ACCOUNTS,
+    "role_grant": ACCOUNTS,
+    "role_revoke": ACCOUNTS,
+    "session_login": ACCOUNTS,
+    "session_logout": ACCOUNTS,
+    "user_create": ACCOUNTS,
+    "user_list": ACCOUNTS,
+    "user_set_active": ACCOUNTS,
+    "user_show": ACCOUNTS,
+    # node and organisations
+    "node_show": NotARead("the node's identity and public key"),
+    "division_import": NotARead("the public division table"),
+    "division_list": NotARead("the public division table"),
+    "region_create": NotARead("organisations are public"),
+    "department_create": NotARead("organisations are public"),
+    "organisation_find": NotARead("organisations are public"),
+    "organisation_options": NotARead("organisations are public"),
+    "organisation_show": NotARead("organisations are public"),
+    "organisation_stats": NotARead("counts of organisations"),
+    "organisation_tree": NotARead("organisations are public"),
+    # the catalog
+    "entry_show": Reads(METADATA, "the versions shown (in force, and in progress to insiders)"),
+    "entry_version_show": Reads(METADATA, "the version asked for"),
+    "entry_compare": Reads(METADATA, "both versions compared"),
+    "entry_list": Reads(METADATA, "a list: each entry's latest version, filtered in SQL"),
+    "entry_export": Reads(METADATA, "a list (also CKAN and DCAT): versions in force, in SQL"),
+    "catalog_search": Reads(METADATA, "a search: only grades visible in every department"),
+    "entry_create": WRITE,
+    "entry_update": WRITE,
+    "entry_submit": WRITE,
+    "entry_review": WRITE,
+    "entry_revise": WRITE,
+    "entry_precheck": NotARead("problems of the caller's own draft, to its drafter"),
+    "review_queue": NotARead(
+        "names of submitted versions, to reviewers of their scope (who read metadata of "
+        "every grade there)"
+    ),
+    "catalog_ledger": NotARead("counts by region, no entry"),
+    "catalog_deadlines": NotARead("registration obligations and due days, no entry content"),
+    "obligation_create": NotARead("records a registration obligation"),
+    "catalog_reindex": NotARead("rebuilds the search index; returns counts"),
+    "system_list": NotARead("information systems of departments, not data"),
+    "system_register": NotARead("registers an information system"),
+    # aggregation
+    "data_read": Reads(VALUES, "the source's entry; in scope or through an access grant"),
+    "version_manifest": Reads(VALUES, "the source's entry: the file list hands the data over"),
+    "quarantine_page": Reads(VALUES, "the run's source (or library members): raw values"),
+    "version_list": Reads(METADATA, "the source's entry: commit metadata, no values"),
+    "source_register": NotARead("registers a source; no data is read"),
+    "source_update": NotARead("changes a source's settings"),
+    "source_get": NotARead("a source's configuration (declared columns), no values"),
+    "source_list": NotARead("sources' configuration, no values"),
+    "source_schema_changes": NotARead("column names that appeared or went missing"),
+    "inbox_store": NotARead("stores an upload of the caller's own"),
+    "run_start": NotARead("starts a load; the runner reads inside the platform"),
+    "run_retry": NotARead("starts a load again"),
+    "run_get": NotARead("a run's counts and status"),
+    "run_list": NotARead("runs' counts and status"),
+    # libraries
+    "library_read": Reads(VALUES, "each member's entry against that member's holder"),
+    "library_create": NotARead("defines a library"),
+    "library_add_member": NotARead(
+        "adds a source; the copy keeps the member's holder and grade, decided at each read"
+    ),
+    "library_build": NotARead("starts a build inside the platform"),
+    "library_get": NotARead("a library's schema and members, no values"),
+    "library_list": NotARead("libraries' schemas and members, no values"),
+}
+
+
+def test_every_registered_action_is_in_the_table() -> None:
+    missing = sorted(set(build_registry().names()) - set(EXPECTATIONS))
+    assert missing == [], f"say in EXPECTATIONS whether these read graded data: {missing}"
+
+
+def test_the_table_names_no_action_that_does_not_exist() -> None:
+    assert sorted(set(EXPECTATIONS) - set(build_registry().names())) == []
+
+
+def test_every_reason_says_something() -> None:
+    for name, expectation in EXPECTATIONS.items():
+        text = expectation.reason if isinstance(expectation, NotARead) else expectation.how
+        assert len(text) >= 10, name
+
+
+# --- the policy, cell by cell ---------------------------------------------------------
+
+# The highest grade served, per role, in the order own, subtree, granted, member,
+# public; "—" refuses every grade. In the granted column the grant's own ceiling
+# applies below the cell.
+SPEC: dict[ReadKind, dict[Role, tuple[str, str, str, str, str]]] = {
+    VALUES: {
+        Role.PROVIDER_OFFICER: ("core", "important", "—", "—", "—"),
+        Role.AUTHORITY_REVIEWER: ("important", "important", "core", "—", "—"),
+        Role.PLATFORM_ADMIN: ("general_2", "general_2", "core", "—", "—"),
+        Role.AUDITOR: ("general_2", "general_2", "core", "—", "—"),
+        Role.CONSUMER_OFFICER: ("—", "—", "core", "—", "—"),
+        Role.MEMBER: ("—", "—", "—", "—", "—"),
+        Role.PUBLIC: ("—", "—", "—", "—", "general_1"),
+    },
+    METADATA: {
+        Role.PROVIDER_OFFICER: ("core", "core", "—", "—", "—"),
+        Role.AUTHORITY_REVIEWER: ("core", "core", "core", "—", "—"),
+        Role.PLATFORM_ADMIN: ("core", "core", "core", "—", "—"),
+        Role.AUDITOR: ("core", "core", "core", "—", "—"),
+        Role.CONSUMER_OFFICER: ("—", "—", "core", "—", "—"),
+        Role.MEMBER: ("—", "—", "—", "important", "—"),
+        Role.PUBLIC: ("—", "—", "—", "—", "general_4"),
+    },
+}
+
+
+def spec_allows(kind: ReadKind, role: Role, relation: Relation, grade: Grade) -> bool:
+    cell = SPEC[kind][role][RELATIONS.index(relation)]
+    return cell != "—" and grade.rank <= Grade(cell).rank
+
+
+CELLS = [
+    (kind, role, relation, grade)
+    for kind in ReadKind
+    for role in Role
+    for relation in Relation
+    for grade in Grade
+]
+
+
+def test_the_spec_and_the_policy_cover_every_kind_role_and_relation() -> None:
+    assert set(SPEC) == set(GRADE_POLICY) == set(ReadKind)
+    for kind in ReadKind:
+        assert set(SPEC[kind]) == set(GRADE_POLICY[kind]) == set(Role)
+
+
+@pytest.mark.parametrize(("kind", "role", "relation", "grade"), CELLS)
+def test_the_policy_cell_allows_what_the_spec_allows(
+    kind: ReadKind, role: Role, relation: Relation, grade: Grade
+) -> None:
+    cell = ceiling(kind, role, relation)
+    allowed = cell is not None and grade.rank <= cell.rank
+    assert allowed is spec_allows(kind, role, relation, grade)
+
+
+def test_core_values_are_served_through_no_relation_but_own_and_a_grant() -> None:
+    for role in Role:
+        for relation in Relation:
+            if spec_allows(VALUES, role, relation, Grade.CORE):
+                assert relation in {Relation.OWN, Relation.GRANTED}, (role, relation)
+
+
+def test_only_roles_that_may_use_grants_hold_the_grant_permission() -> None:
+    assert grant_roles() == {
+        Role.AUTHORITY_REVIEWER,
+        Role.PLATFORM_ADMIN,
+        Role.AUDITOR,
+        Role.CONSUMER_OFFICER,
+    }
+    assert build_policy().get(GRANT_PERMISSION).roles == grant_roles()
+
+
+def test_the_security_page_shows_the_policy_as_it_is() -> None:
+    page = PAGE.read_text(encoding="utf-8")
+    assert page == updated(page), "run: .venv/bin/python scripts/gen_access_docs.py"
+
+
+def test_the_security_page_has_a_row_for_every_role_of_each_kind() -> None:
+    generated = render()
+    for kind in ReadKind:
+        assert f"`{kind.value}`)" in generated
+    for role in Role:
+        assert generated.count(f"`{role.value}` |") == len(ReadKind)
+
+
+# --- the decision, for actors and data built for each relation ------------------------
+
+REGION = OrgRef("region", "/region/")
+HOLDER = OrgRef("holder", "/region/holder/")
+CONSUMER = OrgRef("consumer", "/region/consumer/")
+ELSEWHERE = OrgRef("elsewhere", "/other/elsewhere/")
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+
+
+def data(grade: Grade | None, *, open_data: bool = False) -> GradedResource:
+    return GradedResource("entry-1", HOLDER, grade, open_data)
+
+
+def grant(
+    ceiling_grade: Grade = Grade.CORE, *, expires: datetime = NOW + timedelta(days=30)
+) -> AccessGrant:
+    return AccessGrant("grant-1", HOLDER.id, CONSUMER.id, "entry-1", ceiling_grade, expires)
+
+
+def person(role: Role, at: OrgRef, *, subtree: bool = False) -> Actor:
+    return Actor(kind="user", id="u", name="u", grants=(RoleGrant(role, at.id, at.path, subtree),))
+
+
+ASSIGNED = sorted(set(Role) - {Role.PUBLIC, Role.MEMBER})
+
+
+def actor_for(role: Role, relation: Relation) -> tuple[Actor, list[AccessGrant]]:
+    """An actor reaching ``data()`` through ``relation`` with ``role`` (and, being
+    signed in, as a member too)."""
+    if relation is Relation.OWN:
+        return person(role, HOLDER), []
+    if relation is Relation.SUBTREE:
+        return person(role, REGION, subtree=True), []
+    return person(role, CONSUMER), [grant()]
+
+
+@pytest.mark.parametrize("kind", list(ReadKind))
+@pytest.mark.parametrize("role", ASSIGNED)
+@pytest.mark.parametrize("relation", [Relation.OWN, Relation.SUBTREE, Relation.GRANTED])
+@pytest.mark.parametrize("grade", list(Grade))
+def test_a_role_reaches_data_as_the_spec_says(
+    kind: ReadKind, role: Role, relation: Relation, grade: Grade
+) -> None:
+    actor, grants = actor_for(role, relation)
+    decision = decide(actor, data(grade), kind, grants, NOW)
+    # Every signed-in caller is also a member of the node.
+    expected = spec_allows(kind, role, relation, grade) or spec_allows(
+        kind, Role.MEMBER, Relation.MEMBER, grade
+    )
+    assert decision.allowed is expected
+    assert decision.reason == ("allowed" if expected else "grade_forbidden")
+    assert decision.grade is grade
+    assert decision.kind is kind
+
+
+@pytest.mark.parametrize("kind", list(ReadKind))
+@pytest.mark.parametrize("grade", list(Grade))
+def test_members_and_the_public_reach_data_as_the_spec_says(kind: ReadKind, grade: Grade) -> None:
+    member = Actor(kind="user", id="m", name="m")
+    assert decide(member, data(grade), kind, [], NOW).allowed is spec_allows(
+        kind, Role.MEMBER, Relation.MEMBER, grade
+    )
+    assert decide(ANONYMOUS, data(grade, open_data=True), kind, [], NOW).allowed is spec_allows(
+        kind, Role.PUBLIC, Relation.PUBLIC, grade
+    )
+    assert not decide(ANONYMOUS, data(grade), kind, [], NOW).allowed
+
+
+@pytest.mark.parametrize("role", ASSIGNED)
+def test_a_role_held_elsewhere_reaches_no_values(role: Role) -> None:
+    for grade in Grade:
+        assert not decide(person(role, ELSEWHERE), data(grade), VALUES, [], NOW).allowed
+
+
+def test_a_grant_serves_up_to_its_own_ceiling() -> None:
+    consumer = person(Role.CONSUMER_OFFICER, CONSUMER)
+    grants = [grant(Grade.GENERAL_3)]
+    assert decide(consumer, data(Grade.GENERAL_3), VALUES, grants, NOW).allowed
+    refused = decide(consumer, data(Grade.GENERAL_4), VALUES, grants, NOW)
+    assert (refused.allowed, refused.reason, refused.ceiling) == (
+        False,
+        "grade_forbidden",
+        Grade.GENERAL_3,
+    )
+
+
+def test_an_expired_grant_is_refused_as_expired() -> None:
+    consumer = person(Role.CONSUMER_OFFICER, CONSUMER)
+    grants = [grant(expires=NOW)]
+    decision = decide(consumer, data(Grade.GENERAL_1), VALUES, grants, NOW)
+    assert (decision.allowed, decision.reason, decision.grant_id) == (
+        False,
+        "grant_expired",
+        "grant-1",
+    )
+
+
+def test_a_grant_names_one_resource_of_one_holder_for_one_grantee() -> None:
+    consumer = person(Role.CONSUMER_OFFICER, CONSUMER)
+    other_entry = GradedResource("entry-2", HOLDER, Grade.GENERAL_1)
+    other_holder = GradedResource("entry-1", ELSEWHERE, Grade.GENERAL_1)
+    assert not decide(consumer, other_entry, VALUES, [grant()], NOW).allowed
+    assert not decide(consumer, other_holder, VALUES, [grant()], NOW).allowed
+    outsider = person(Role.CONSUMER_OFFICER, ELSEWHERE)
+    assert not decide(outsider, data(Grade.GENERAL_1), VALUES, [grant()], NOW).allowed
+
+
+def test_a_consumer_role_held_over_a_subtree_does_not_inherit_grants_below_it() -> None:
+    """Grants are used where the role is held, not by whoever's scope covers the grantee."""
+    regional = person(Role.CONSUMER_OFFICER, REGION, subtree=True)
+    assert not decide(regional, data(Grade.GENERAL_1), VALUES, [grant()], NOW).allowed
+
+
+def test_ungraded_data_is_decided_as_core_data() -> None:
+    own = decide(person(Role.PROVIDER_OFFICER, HOLDER), data(None), VALUES, [], NOW)
+    assert own.allowed
+    assert own.grade is None
+    for role in ASSIGNED:
+        refused = decide(person(role, REGION, subtree=True), data(None), VALUES, [], NOW)
+        assert not refused.allowed, role
+
+
+def test_the_local_operator_reads_values_as_a_platform_administrator_of_the_whole_node() -> None:
+    operator = system_actor()
+    assert decide(operator, data(Grade.GENERAL_2), VALUES, [], NOW).allowed
+    refused = decide(operator, data(Grade.GENERAL_3), VALUES, [], NOW)
+    assert (refused.relation, refused.ceiling) == (Relation.SUBTREE, Grade.GENERAL_2)
+    assert decide(operator, data(Grade.CORE), METADATA, [], NOW).allowed
+
+
+def test_the_most_specific_relation_is_recorded() -> None:
+    both = Actor(
+        kind="user",
+        id="u",
+        name="u",
+        grants=(
+            RoleGrant(Role.PROVIDER_OFFICER, HOLDER.id, HOLDER.path, False),
+            RoleGrant(Role.AUTHORITY_REVIEWER, REGION.id, REGION.path, True),
+        ),
+    )
+    decision = decide(both, data(Grade.IMPORTANT), VALUES, [], NOW)
+    assert (decision.relation, decision.role) == (Relation.OWN, Role.PROVIDER_OFFICER)
+
+
+def test_data_of_several_holders_is_allowed_only_when_every_part_is() -> None:
+    reviewer = person(Role.AUTHORITY_REVIEWER, REGION, subtree=True)
+    important = data(Grade.IMPORTANT)
+    core = GradedResource("entry-2", HOLDER, Grade.CORE)
+    general = GradedResource("entry-3", HOLDER, Grade.GENERAL_1)
+    assert decide_all(reviewer, [general, important], VALUES, [], NOW).grade is Grade.IMPORTANT
+    refused = decide_all(reviewer, [general, core, important], VALUES, [], NOW)
+    assert (refused.allowed, refused.resource_id) == (False, "entry-2")
+    with pytest.raises(ValueError, match="nothing"):
+        decide_all(reviewer, [], VALUES, [], NOW)
