@@ -35,6 +35,8 @@ TOP_LEVEL_COMMANDS = (
     "calendar",
     "catalog",
     "aggregation",
+    "ledger",
+    "keys",
     "settings",
     "actions",
 )

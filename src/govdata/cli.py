@@ -26,8 +26,10 @@ from govdata.cli_support import (
     load_settings,
     prepare_node,
 )
+from govdata.crypto.cli import keys_app
 from govdata.db import Database
 from govdata.errors import GovdataError
+from govdata.ledger.cli import ledger_app
 from govdata.services import build_services
 from govdata.settings import Settings
 
@@ -53,6 +55,8 @@ app.add_typer(node_app, name="node")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(aggregation_app, name="aggregation")
+app.add_typer(ledger_app, name="ledger")
+app.add_typer(keys_app, name="keys")
 
 
 class AssignableRole(StrEnum):

@@ -1,5 +1,6 @@
 """Every table of the metadata database, imported for Alembic and tests."""
 
+import govdata.crypto.models  # noqa: F401 (registers the crypto tables)
 from govdata.accounts.models import (
     ApiKey,
     Application,
@@ -26,6 +27,7 @@ from govdata.catalog.models import (
 )
 from govdata.db import Base
 from govdata.events import EventRecord
+from govdata.ledger import models as ledger_models  # noqa: F401 (registers the ledger tables)
 from govdata.nodes.models import Node
 from govdata.orgs.models import Division, DivisionEdition, Organisation
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from govdata.crypto.keystore import LocalKeyStore, ensure_master_key
 from govdata.nodes.keys import load_node_key, load_or_create_node_key
 from govdata.nodes.models import Node
 from govdata.secretbox import MASTER_KEY_FILE, SecretBox
@@ -58,6 +59,8 @@ def ensure_self_node(session: Session, settings: Settings) -> Node:
 def _register(session: Session, settings: Settings) -> Node:
     key = load_or_create_node_key(settings.keys_dir)
     SecretBox.create_in(settings.keys_dir)
+    # The first key-encryption key of the local key store (SM4), for data keys.
+    ensure_master_key(LocalKeyStore(settings.keys_dir))
     master = SecretBox.fingerprint_in(settings.keys_dir)
     if master is None:  # pragma: no cover  (create_in just wrote it)
         raise NodeIdentityError("无法创建主密钥")
