@@ -54,7 +54,10 @@ test-spark: spark-deps  ## Spark (local mode, Java 17) reads lake versions from 
 bench: install  ## Run the benchmarks (each prints ratios to a baseline of the same run)
 	$(BIN)/python -m bench.bench_action_layer
 	$(BIN)/python -m bench.bench_catalog_search --entries 300000
-	$(BIN)/python -m bench.bench_aggregation --rows 5000000 --changed 500000
+	$(BIN)/python -m bench.bench_aggregation --rows 5000000 --changed 500000 --repeats 3
+	$(BIN)/python -m bench.bench_masking --rows 1000000
+	$(BIN)/python -m bench.bench_ledger --entries 200000
+	$(BIN)/python -m bench.bench_crypto
 
 bench-national: install  ## The catalog search benchmark at national scale (3,000,000 entries; about 30 min)
 	$(BIN)/python -m bench.bench_catalog_search --entries 3000000
