@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from govdata.catalog.item_import import guess_type, items_from_table
 from govdata.catalog.schemas import ItemIn
 from govdata.catalog.vocab import DataType, Grade
+from govdata.orgs.codes import id_number_check_char
 from govdata.tabular import Table, TableError, TableErrorCode, TableRow, read_table
 
 
@@ -63,14 +64,43 @@ def test_the_type_is_the_narrowest_that_fits_every_value(
 
 def test_one_item_per_column_in_header_order_with_default_grade() -> None:
     items = items_from_table(
-        table_of({"姓名": ["张三", "李四"], "年龄": ["30", "41"], "备注": ["", ""]})
+        table_of({"单位": ["甲局", "乙局"], "年龄": ["30", "41"], "备注": ["", ""]})
     )
     assert items == [
-        ItemIn(name="姓名", data_type=DataType.CHARACTER, length=2),
+        ItemIn(name="单位", data_type=DataType.CHARACTER, length=2),
         ItemIn(name="年龄", data_type=DataType.INTEGER),
         ItemIn(name="备注", data_type=DataType.CHARACTER, length=255),
     ]
     assert all(item.grade is Grade.GENERAL_2 and not item.sensitive for item in items)
+
+
+def test_columns_of_personal_data_are_proposed_sensitive_with_a_higher_grade() -> None:
+    body = "11010519491231002"
+    items = items_from_table(
+        table_of(
+            {
+                "姓名": ["张三", "欧阳娜娜"],
+                "公民身份号码": [body + id_number_check_char(body), "150102198001010014"],
+                "手机号码": ["13812345678", "13987654321"],
+                "年龄": ["30", "41"],
+            }
+        )
+    )
+    proposed = {item.name: (item.grade, item.sensitive, item.data_type) for item in items}
+    assert proposed == {
+        "姓名": (Grade.GENERAL_3, True, DataType.CHARACTER),
+        "公民身份号码": (Grade.GENERAL_4, True, DataType.CHARACTER),
+        # All digits, yet a code: text, not an integer.
+        "手机号码": (Grade.GENERAL_3, True, DataType.CHARACTER),
+        "年龄": (Grade.GENERAL_2, False, DataType.INTEGER),
+    }
+    assert all(item.description.startswith("自动识别建议") for item in items[:3])
+
+
+def test_id_numbers_with_wrong_check_digits_are_not_proposed_sensitive() -> None:
+    wrong = ["110105194912310021", "110105194912310022", "110105194912310023"]
+    (item,) = items_from_table(table_of({"编号": wrong}))
+    assert (item.grade, item.sensitive) == (Grade.GENERAL_2, False)
 
 
 def test_a_header_only_file_gives_character_items_of_length_255() -> None:

@@ -5,6 +5,12 @@ of a table instead of typing them; the guesses are a starting point that the
 provider reviews. Values are read as :mod:`govdata.tabular` renders them, so
 Excel numbers, dates and booleans arrive as ``12``, ``2024-01-02`` and
 ``true``.
+
+The sample is also run through the sensitive-value detectors of
+:mod:`govdata.masking.detect` (pattern plus check digit): a column of ID
+numbers, mobiles, names, bank cards … is proposed as sensitive with the
+detector's grade when that is above the default, and the item's description
+says why, so the provider sees the suggestion and decides.
 """
 
 from __future__ import annotations
@@ -16,7 +22,9 @@ from datetime import date, time
 from pydantic import ValidationError
 
 from govdata.catalog.schemas import MAX_ITEMS, ItemIn
-from govdata.catalog.vocab import DataType
+from govdata.catalog.vocab import DataType, Grade
+from govdata.masking.detect import ColumnFinding, detect_column
+from govdata.masking.kinds import SensitiveKind
 from govdata.tabular import Table, TableError, TableErrorCode
 
 MAX_NAME_LENGTH = 100
@@ -62,8 +70,22 @@ def items_from_table(table: Table, sample_rows: int = 200) -> list[ItemIn]:
     for name in table.header:
         values = [row.values[name] for row in sample if row.values.get(name)]
         data_type, length = guess_type(values)
+        finding = detect_column(values, field_name=name)
+        if finding.kind in _CODE_KINDS and data_type in (DataType.INTEGER, DataType.NUMERIC):
+            # Phone and card numbers are all digits, yet codes: kept as text.
+            data_type, length = DataType.CHARACTER, _character_length(values)
+        grade, sensitive, note = _suggestion(finding)
         try:
-            items.append(ItemIn(name=name, data_type=data_type, length=length))
+            items.append(
+                ItemIn(
+                    name=name,
+                    data_type=data_type,
+                    length=length,
+                    grade=grade,
+                    sensitive=sensitive,
+                    description=note,
+                )
+            )
         except ValidationError:
             # A name that is not a valid item name (control characters...).
             raise TableError(
@@ -72,6 +94,28 @@ def items_from_table(table: Table, sample_rows: int = 200) -> list[ItemIn]:
                 fields={name: "不能作为信息项名称"},
             ) from None
     return items
+
+
+DEFAULT_GRADE = Grade.GENERAL_2
+_CODE_KINDS = frozenset(
+    {
+        SensitiveKind.ID_NUMBER,
+        SensitiveKind.CREDIT_CODE,
+        SensitiveKind.MOBILE,
+        SensitiveKind.LANDLINE,
+        SensitiveKind.BANK_CARD,
+    }
+)
+
+
+def _suggestion(finding: ColumnFinding) -> tuple[Grade, bool, str]:
+    """The grade, sensitive flag and description proposed for a column."""
+    if finding.kind is None or not finding.sensitive:
+        return DEFAULT_GRADE, False, ""
+    grade = DEFAULT_GRADE
+    if finding.grade is not None and finding.grade.rank > grade.rank:
+        grade = finding.grade
+    return grade, True, f"自动识别建议：{finding.reason}"[:500]
 
 
 def guess_type(values: Iterable[str]) -> tuple[DataType, int | None]:
