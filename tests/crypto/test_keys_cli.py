@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from sqlalchemy import select
@@ -16,15 +17,31 @@ from govdata.nodes.keys import load_node_key, load_or_create_node_key
 from tests.conftest import Invoke
 
 
-def test_status_before_init_says_there_is_no_master_key(govdata: Invoke) -> None:
+def test_registering_the_node_creates_the_first_master_key(
+    govdata: Invoke, tmp_path: Path
+) -> None:
+    result = govdata("keys", "status")
+
+    assert result.exit_code == 0, result.output
+    assert "当前 v1" in result.output
+    assert "节点签名密钥：ed25519" in result.output
+    assert (tmp_path / "keys" / "master-keys" / "v000001.key").is_file()
+
+
+def test_status_without_a_master_key_says_so(govdata: Invoke, tmp_path: Path) -> None:
+    govdata("keys", "status")  # registers the node
+    shutil.rmtree(tmp_path / "keys" / "master-keys")
+
     result = govdata("keys", "status")
 
     assert result.exit_code == 0, result.output
     assert "尚无主密钥" in result.output
-    assert "节点签名密钥：ed25519" in result.output
 
 
 def test_init_creates_the_first_master_key_once(govdata: Invoke, tmp_path: Path) -> None:
+    govdata("keys", "status")  # registers the node, which creates v1
+    shutil.rmtree(tmp_path / "keys" / "master-keys")
+
     first = govdata("keys", "init")
     second = govdata("keys", "init")
 
@@ -34,7 +51,12 @@ def test_init_creates_the_first_master_key_once(govdata: Invoke, tmp_path: Path)
     assert (tmp_path / "keys" / "master-keys" / "v000001.key").is_file()
 
 
-def test_rotate_master_without_a_master_key_fails_with_its_code(govdata: Invoke) -> None:
+def test_rotate_master_without_a_master_key_fails_with_its_code(
+    govdata: Invoke, tmp_path: Path
+) -> None:
+    govdata("keys", "status")
+    shutil.rmtree(tmp_path / "keys" / "master-keys")
+
     result = govdata("keys", "rotate-master")
 
     assert result.exit_code == 1
