@@ -17,6 +17,7 @@ from typer.testing import Result
 
 from govdata.accounts.models import RoleAssignment, User
 from govdata.cli import app
+from govdata.ledger import latest_checkpoint, tree_size
 from govdata.migrate import head_revision
 from govdata.nodes.keys import KEY_FILE
 from govdata.orgs.models import Organisation
@@ -168,6 +169,17 @@ def test_demo_lists_the_demo_accounts(govdata: Invoke) -> None:
 
     for username in ("admin", "reviewer", "provider", "consumer", "auditor"):
         assert username in result.output
+
+
+def test_demo_ends_with_a_signed_checkpoint_of_the_ledger(govdata: Invoke, cli_db: Session) -> None:
+    result = govdata("demo")
+
+    assert result.exit_code == 0, result.output
+    assert "存证账本：已签发检查点" in result.output
+    checkpoint = latest_checkpoint(cli_db)
+    assert checkpoint is not None
+    assert checkpoint.tree_size == tree_size(cli_db) > 0
+    assert checkpoint.problem() is None
 
 
 def test_demo_is_idempotent(govdata: Invoke, cli_db: Session) -> None:

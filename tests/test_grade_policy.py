@@ -132,6 +132,21 @@ EXPECTATIONS: dict[str, Reads | NotARead] = {
     "library_build": NotARead("starts a build inside the platform"),
     "library_get": NotARead("a library's schema and members, no values"),
     "library_list": NotARead("libraries' schemas and members, no values"),
+    "ledger_entries": NotARead(
+        "ledger entries record events (who read or changed what, under which decision), "
+        "not the data; node-wide to holders of ledger:read (auditors, reviewers)"
+    ),
+    "ledger_entry": NotARead("one ledger entry (an event's facts) and its hash proof"),
+    "ledger_checkpoint_latest": NotARead("a signed tree size and root hash"),
+    "ledger_consistency": NotARead("hashes proving one ledger size extends another"),
+    # the audit trail and its alerts (X6)
+    "audit_search": NotARead(
+        "events (who read what, when, from where, under which decision), not the data; "
+        "to auditors, for the organisations in their scope"
+    ),
+    "audit_export": NotARead("the audit search as CSV: events, not the data"),
+    "audit_alert_list": NotARead("alerts of the behaviour rules: counts and thresholds"),
+    "audit_alert_review": NotARead("releases or confirms an alert; returns the alert"),
 }
 
 

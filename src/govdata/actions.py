@@ -19,12 +19,15 @@ from sqlalchemy.orm import Session
 
 from govdata.access.policy import Decision
 from govdata.authz import ROLE_LABELS, Actor, OrgRef, PolicyTable, Role
-from govdata.errors import Forbidden, InvalidInput
+from govdata.errors import Forbidden, GovdataError, InvalidInput
 from govdata.services import Services
 from govdata.settings import Settings
 
 InputT = TypeVar("InputT", bound=BaseModel)
 ActionFunc = Callable[["Context", Any], Any]
+# Told of every refusal (``Forbidden``) an action raised; returns the records that
+# must outlive the action's rolled-back transaction (govdata.audit.refusals).
+RefusalRecorder = Callable[["Context", str, BaseModel, Forbidden], list[Any]]
 
 
 class AuthorizationNotChecked(RuntimeError):
@@ -44,6 +47,14 @@ class Context:
     checks: list[str] = field(default_factory=list)
     # Grade decisions of the reads made so far (govdata.access.enforce).
     decisions: list[Decision] = field(default_factory=list)
+    # Where the request came from (the client's address), for the audit trail (X6).
+    client_address: str | None = None
+    # Records that must be kept whether or not the action succeeds (audit alerts,
+    # refused attempts). With ``defer_survivors`` the unit of work writes them in a
+    # short transaction of their own once the action's transaction has ended; else
+    # they join the caller's session (tests and scripts that own the session).
+    survivors: list[Any] = field(default_factory=list)
+    defer_survivors: bool = False
 
     def authorize(self, permission: str, target: OrgRef | None = None) -> None:
         """Allow or raise ``Forbidden``/``Unauthenticated``; recorded either way."""
@@ -157,7 +168,10 @@ def validation_fields(exc: ValidationError) -> dict[str, str]:
 
 
 class ActionRegistry:
-    def __init__(self, action_sets: Iterable[ActionSet]) -> None:
+    def __init__(
+        self, action_sets: Iterable[ActionSet], *, on_refusal: RefusalRecorder | None = None
+    ) -> None:
+        self._on_refusal = on_refusal
         self._specs: dict[str, ActionSpec] = {}
         for action_set in action_sets:
             for spec in action_set.specs:
@@ -182,12 +196,31 @@ class ActionRegistry:
         except ValidationError as exc:
             raise InvalidInput(fields=validation_fields(exc)) from None
         checks_before = len(ctx.checks)
-        result = spec.func(ctx, payload)
+        try:
+            result = spec.func(ctx, payload)
+        except Forbidden as refused:
+            if self._on_refusal is not None and ctx.actor.is_authenticated:
+                ctx.survivors.extend(self._on_refusal(ctx, name, payload, refused))
+            keep_survivors(ctx)
+            raise
+        except GovdataError:
+            keep_survivors(ctx)
+            raise
         if len(ctx.checks) == checks_before:
             raise AuthorizationNotChecked(f"action {name} returned without authorising")
         if spec.read_only and (ctx.session.new or ctx.session.dirty or ctx.session.deleted):
             raise ReadOnlyActionWrote(f"read-only action {name} changed the session")
+        keep_survivors(ctx)
         return result
 
     def is_read_only(self, name: str) -> bool:
         return self.get(name).read_only
+
+
+def keep_survivors(ctx: Context) -> None:
+    """Hand the records that outlive the action to the caller's session, unless the
+    unit of work writes them itself after the action's transaction."""
+    if ctx.defer_survivors or not ctx.survivors:
+        return
+    ctx.session.add_all(ctx.survivors)
+    ctx.survivors.clear()

@@ -24,7 +24,13 @@ from govdata.areas import build_policy, build_registry
 from govdata.catalog.ckan import build_open_data_router
 from govdata.db import READ_ONLY, Database
 from govdata.log import configure_logging
-from govdata.portal import aggregation_pages, catalog_pages, library_pages
+from govdata.portal import (
+    aggregation_pages,
+    audit_pages,
+    catalog_pages,
+    ledger_pages,
+    library_pages,
+)
 from govdata.portal import applications as application_pages
 from govdata.portal import people as people_pages
 from govdata.portal import views as public_pages
@@ -123,6 +129,8 @@ def create_app(
         catalog_pages,
         aggregation_pages,
         library_pages,
+        ledger_pages,
+        audit_pages,
     ):
         app.include_router(pages.router)
     app.add_api_route("/healthz", healthz, methods=["GET", "HEAD"], include_in_schema=False)

@@ -12,6 +12,9 @@ from govdata.accounts.permissions import PERMISSIONS as ACCOUNT_PERMISSIONS
 from govdata.actions import ActionRegistry, ActionSet
 from govdata.aggregation import data_actions, run_actions, source_actions
 from govdata.aggregation.permissions import PERMISSIONS as AGGREGATION_PERMISSIONS
+from govdata.audit import actions as audit_actions
+from govdata.audit.permissions import PERMISSIONS as AUDIT_PERMISSIONS
+from govdata.audit.refusals import record_refusal
 from govdata.authz import Permission, PolicyTable
 from govdata.catalog import (
     deadline_actions,
@@ -23,6 +26,8 @@ from govdata.catalog import (
     system_actions,
 )
 from govdata.catalog.permissions import PERMISSIONS as CATALOG_PERMISSIONS
+from govdata.ledger import actions as ledger_record_actions
+from govdata.ledger.permissions import PERMISSIONS as LEDGER_PERMISSIONS
 from govdata.libraries import actions as library_actions
 from govdata.nodes import actions as node_actions
 from govdata.nodes.permissions import PERMISSIONS as NODE_PERMISSIONS
@@ -46,6 +51,8 @@ ACTION_SETS: tuple[ActionSet, ...] = (
     run_actions.actions,
     data_actions.actions,
     library_actions.actions,
+    ledger_record_actions.actions,
+    audit_actions.actions,
 )
 
 PERMISSIONS: tuple[Permission, ...] = (
@@ -55,11 +62,13 @@ PERMISSIONS: tuple[Permission, ...] = (
     *CATALOG_PERMISSIONS,
     *AGGREGATION_PERMISSIONS,
     *ACCESS_PERMISSIONS,
+    *LEDGER_PERMISSIONS,
+    *AUDIT_PERMISSIONS,
 )
 
 
 def build_registry() -> ActionRegistry:
-    return ActionRegistry(ACTION_SETS)
+    return ActionRegistry(ACTION_SETS, on_refusal=record_refusal)
 
 
 def build_policy() -> PolicyTable:

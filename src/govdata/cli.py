@@ -131,6 +131,7 @@ def demo() -> None:
     catalog (8 entries: published, submitted, returned and draft)."""
     from govdata.catalog.demo import load_demo_catalog
     from govdata.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo
+    from govdata.ledger.scheduling import checkpoint_if_grown
 
     settings = load_settings()
     db = prepare_node(settings)
@@ -138,6 +139,7 @@ def demo() -> None:
         created = as_operator(settings, db, load_demo)
         catalog = as_operator(settings, db, load_demo_catalog)
         aggregation = _demo_aggregation(settings, db)
+        checkpoint = checkpoint_if_grown(db, settings)
     except GovdataError as error:
         fail(error)
     console.print(
@@ -153,6 +155,11 @@ def demo() -> None:
         console.print(
             "示范归集：数据源 2 个（GBK 文件、部门系统数据库），"
             + "；".join(f"{name}：{status}" for name, status in aggregation.items())
+        )
+    if checkpoint is not None:
+        console.print(
+            f"存证账本：已签发检查点，共 {checkpoint.tree_size} 条记录，"
+            f"根哈希 {checkpoint.root_hash.hex()[:16]}…"
         )
     table = Table(title="示范账号（密码均为 " + DEMO_PASSWORD + "）")
     table.add_column("用户名")

@@ -56,6 +56,16 @@ class Forbidden(GovdataError):
     default_message = "无权执行此操作"
 
 
+class OperationBlocked(GovdataError):
+    """A high-risk operation stopped by a behaviour rule until an auditor reviews it
+    (X6). 403 like any refusal; the stable code tells clients it is a block, and
+    ``fields["alert"]`` carries the alert number to quote (see docs/audit.md)."""
+
+    status = 403
+    code = "operation_blocked"
+    default_message = "该操作触发异常行为规则，已被拦截，待审计人员复核"
+
+
 class NotFound(GovdataError):
     status = 404
     code = "not_found"

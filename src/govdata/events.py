@@ -3,7 +3,9 @@
 An event is named ``area:subject:action`` (``orgs:organisation:created``). It
 is stored in the ``events`` table by :func:`record_event` inside the caller's
 transaction, so an event exists exactly when its change does. Later areas
-(ledger, federation, notifications) read from this table.
+(federation, notifications) read from this table. Events that the ledger
+records (govdata.ledger.recording) also get a ledger entry, appended in the
+same transaction when it commits.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from govdata.actions import Context
 from govdata.db import Base, UTCDateTime, new_id, utcnow
+from govdata.ledger.recording import ledger_entry_for, queue_entry
 
 
 class EventRecord(Base):
@@ -45,6 +48,7 @@ class DomainEvent(BaseModel):
 
 def record_event(ctx: Context, event: DomainEvent) -> EventRecord:
     record = EventRecord(
+        id=new_id(),
         name=event.name,
         subject_id=event.subject_id,
         actor_kind=ctx.actor.kind,
@@ -55,4 +59,7 @@ def record_event(ctx: Context, event: DomainEvent) -> EventRecord:
         occurred_at=utcnow(),
     )
     ctx.session.add(record)
+    entry = ledger_entry_for(record)
+    if entry is not None:
+        queue_entry(ctx.session, record, entry)
     return record

@@ -87,6 +87,13 @@ class Settings(BaseSettings):
             "statutory calendar (same layout as govdata/workdays/data/cn-statutory.json)."
         ),
     )
+    audit_rules_file: Path | None = Field(
+        default=None,
+        description=(
+            "JSON file overriding the behaviour rules of the audit (thresholds, "
+            "learning, blocking; see docs/audit.md). Empty means the documented defaults."
+        ),
+    )
     lake_uri: str | None = Field(
         default=None,
         description=(
@@ -112,6 +119,12 @@ class Settings(BaseSettings):
     scheduler_enabled: bool = Field(
         default=True,
         description="Start scheduled aggregation runs from `govdata serve`.",
+    )
+    ledger_checkpoint_seconds: int = Field(
+        default=300,
+        ge=0,
+        description="How often `govdata serve` signs a ledger checkpoint when the ledger "
+        "has grown (0: never; sign with `govdata ledger checkpoint`).",
     )
     run_stale_seconds: int = Field(
         default=120,

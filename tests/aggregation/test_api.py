@@ -10,6 +10,7 @@ import pytest
 
 from govdata.actions import Context
 from govdata.db import Database
+from govdata.ledger import EntryKind, decode_entry, entries_about, get_leaf
 from govdata.orgs.models import Organisation
 from govdata.services import Services
 from govdata.settings import Settings
@@ -53,6 +54,17 @@ def test_a_source_is_loaded_read_and_built_into_a_library_over_the_api(
     assert (run["status"], run["version"], run["rows_quarantined"]) == ("succeeded", 1, 1)
     quarantine = provider.get(f"/aggregation/runs/{run['id']}/quarantine")
     assert quarantine["rows"][0]["_gd_reason_codes"] == "id_number:id_number_check_digit"
+    # The ledger holds the version the run committed and the read of its quarantine.
+    trail = [
+        decode_entry(get_leaf(agg_operator.session, index).entry)
+        for index in entries_about(agg_operator.session, run["id"])
+    ]
+    finished = [e.body["data"] for e in trail if e.kind == "aggregation:run:finished"]
+    assert finished[0]["version"] == 1
+    assert finished[0]["source_id"] == source["id"]
+    assert finished[0]["checksum"]
+    reads = [e.body["data"] for e in trail if e.kind == EntryKind.ACCESS_DECIDED]
+    assert [(r["mode"], r["rows"]) for r in reads] == [("quarantine", 1)]
     versions = provider.get(f"/aggregation/sources/{source['id']}/versions")["versions"]
     by_number = {v["version"]: v["metadata"] for v in versions}
     assert by_number[0]["govdata.operation"] == "create"

@@ -119,8 +119,11 @@ def test_an_operator_loads_a_gbk_file_and_a_mariadb_table_from_the_command_line(
     assert "写入 3 行" in govdata("aggregation", "run", sql_source).output
     assert "1" in govdata("aggregation", "versions", sql_source).output
     read = govdata("aggregation", "read", sql_source, "--version", "1", "--where", "name=王芳")
-    assert "150104198512120023" in read.output
+    # The operator is not the holding department: ID numbers come back masked.
+    assert "150104********0023" in read.output
+    assert "150104198512120023" not in read.output
     assert "共 1 行" in read.output
+    assert "id_number（部分遮蔽）" in read.output
     manifest = tmp_path / "m.json"
     assert govdata("aggregation", "manifest", sql_source, "--out", str(manifest)).exit_code == 0
     assert '"total_rows": 3' in manifest.read_text(encoding="utf-8")

@@ -469,3 +469,62 @@ def test_a_refusal_is_a_govdata_error_with_a_stable_shape(
     )
     assert error.to_dict()["error"]["code"] == "grade_forbidden"
     assert set(error.to_dict()["error"]["fields"]) == {"grade", "ceiling", "relation"}
+
+
+# --- masking by audience (X3): same rows, different views -----------------------------
+# The id_number column carries the GB 11643 check and phone the phone check: both are
+# sensitive, whatever the catalog item says.
+
+
+def _ids(page: Any) -> list[str]:
+    return [row["id_number"] for row in page.rows]
+
+
+def test_the_holder_reads_clear_values(
+    registry: ActionRegistry, graded: Graded, as_user: As
+) -> None:
+    page = read(registry, as_user("provider"), "data_read", {"source_id": graded.sources["core"]})
+
+    assert page.audience == "owner"
+    assert page.masked == {}
+    assert all("*" not in value for value in _ids(page))
+
+
+def test_the_authority_over_the_region_sees_id_numbers_partially_masked(
+    registry: ActionRegistry, graded: Graded, as_user: As
+) -> None:
+    source = {"source_id": graded.sources["important"]}
+    clear = _ids(read(registry, as_user("provider"), "data_read", source))
+
+    page = read(registry, as_user("reviewer"), "data_read", source)
+
+    assert page.audience == "authority"
+    assert page.masked == {"id_number": "partial", "phone": "partial"}
+    masked = _ids(page)
+    assert [value[:6] + value[-4:] for value in masked] == [v[:6] + v[-4:] for v in clear]
+    assert all(value[6:14] == "*" * 8 for value in masked)
+    # Columns that are not sensitive come back as they are.
+    assert [row["name"] for row in page.rows] == [
+        row["name"] for row in read(registry, as_user("provider"), "data_read", source).rows
+    ]
+
+
+def test_a_consumer_under_a_grant_reads_masked_values_and_the_read_records_it(
+    registry: ActionRegistry, graded: Graded, as_user: As
+) -> None:
+    consumer = as_user("consumer")
+    grant = grant_for(graded, consumer_org(consumer), "important", Grade.IMPORTANT)
+    reader = as_user("consumer", grant)
+
+    page = read(registry, reader, "data_read", {"source_id": graded.sources["important"]})
+
+    assert page.audience == "consumer"
+    assert all(value[6:14] == "*" * 8 for value in _ids(page))
+    event = reader.session.scalars(
+        select(EventRecord)
+        .where(EventRecord.name == "aggregation:data:read")
+        .order_by(EventRecord.occurred_at.desc())
+    ).first()
+    assert event is not None
+    assert event.data["audience"] == "consumer"
+    assert event.data["masked"] == {"id_number": "partial", "phone": "partial"}

@@ -17,9 +17,7 @@ from govdata.nodes.keys import load_node_key, load_or_create_node_key
 from tests.conftest import Invoke
 
 
-def test_registering_the_node_creates_the_first_master_key(
-    govdata: Invoke, tmp_path: Path
-) -> None:
+def test_registering_the_node_creates_the_first_master_key(govdata: Invoke, tmp_path: Path) -> None:
     result = govdata("keys", "status")
 
     assert result.exit_code == 0, result.output

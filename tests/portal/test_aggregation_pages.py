@@ -670,6 +670,10 @@ def test_a_population_library_is_created_fed_built_and_previewed(
     assert "李四" in preview
     assert "来源数据源" in preview
     assert "户籍人口（GBK 文件）" in preview
+    # The reviewer is not the holding department: ID numbers and phones are masked.
+    assert re.search(r"\d{6}\*{8}[0-9X]{4}", preview)
+    assert not re.search(r"\d{17}[0-9X]", preview)
+    assert "公民身份号码（部分遮蔽）" in page.text
     assert "共 1 行" in page.text
 
 

@@ -465,6 +465,10 @@ def read(
     console.print(table)
     if page.total is not None:
         console.print(f"共 {page.total} 行符合条件")
+    if page.masked:
+        how = {"partial": "部分遮蔽", "suppress": "屏蔽"}
+        listed = "、".join(f"{name}（{how.get(kind, kind)}）" for name, kind in page.masked.items())
+        console.print(f"按读取身份（{page.audience}）脱敏的敏感列：{listed}")
 
 
 @aggregation_app.command("manifest")

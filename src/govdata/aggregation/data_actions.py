@@ -25,6 +25,7 @@ from govdata.aggregation.columns import ColumnSpec
 from govdata.aggregation.convert import BatchConverter
 from govdata.aggregation.events import DataRead
 from govdata.aggregation.grading import decision_fields, source_resource
+from govdata.aggregation.masked_reads import mask_page, sensitive_columns
 from govdata.aggregation.models import Source
 from govdata.aggregation.schemas import (
     DataPage,
@@ -36,6 +37,7 @@ from govdata.aggregation.schemas import (
 )
 from govdata.aggregation.sources.registry import open_reader
 from govdata.aggregation.store import declared_columns, get_source, org_ref, reader_spec
+from govdata.audit.guard import ReadAttempt, guard_read
 from govdata.errors import InvalidInput, NotFound
 from govdata.events import record_event
 from govdata.lake.manifest import file_manifest
@@ -115,6 +117,20 @@ def data_read(ctx: Context, data: DataQuery) -> DataPage:
     if data.columns:
         _check_names(columns, data.columns, "columns")
     total: int | None = None
+    # Before any data is read or returned: the behaviour rules (X6).
+    release = guard_read(
+        ctx,
+        ReadAttempt(
+            action="data_read",
+            subject_id=source.id,
+            holder_id=source.organisation_id,
+            grade=decision.grade.value if decision.grade else None,
+            rows=data.limit,
+            version=data.version,
+            where=dict(data.where),
+            offset=data.offset,
+        ),
+    )
     if source.mode == "logical":
         if data.version is not None:
             raise InvalidInput("逻辑接入的数据不入库，没有版本", fields={"version": "不适用"})
@@ -136,7 +152,8 @@ def data_read(ctx: Context, data: DataQuery) -> DataPage:
         )
         total = count_rows(lake, version=version, where=where)
         names = table.schema.names
-    rows = jsonable(table.to_pylist())
+    page = mask_page(table, sensitive_columns(ctx.session, source, columns), decision)
+    rows = jsonable(page.table.to_pylist())
     record_event(
         ctx,
         DataRead(
@@ -148,6 +165,10 @@ def data_read(ctx: Context, data: DataQuery) -> DataPage:
             where=dict(data.where),
             rows=len(rows),
             purpose="query",
+            client_address=ctx.client_address,
+            audit_release=release,
+            audience=page.audience.value,
+            masked=page.masked,
             **decision_fields(decision),
         ),
     )
@@ -158,6 +179,8 @@ def data_read(ctx: Context, data: DataQuery) -> DataPage:
         total=total,
         columns=names,
         rows=rows,
+        audience=page.audience.value,
+        masked=page.masked,
     )
 
 
@@ -207,6 +230,17 @@ def version_manifest(ctx: Context, data: ManifestQuery) -> dict[str, Any]:
     version = data.version if data.version is not None else lake.version()
     assert version is not None  # noqa: S101 (the table exists)
     manifest = file_manifest(lake, version)
+    release = guard_read(
+        ctx,
+        ReadAttempt(
+            action="version_manifest",
+            subject_id=source.id,
+            holder_id=source.organisation_id,
+            grade=decision.grade.value if decision.grade else None,
+            rows=int(manifest.get("total_rows", 0)),
+            version=version,
+        ),
+    )
     record_event(
         ctx,
         DataRead(
@@ -218,6 +252,8 @@ def version_manifest(ctx: Context, data: ManifestQuery) -> dict[str, Any]:
             where={},
             rows=int(manifest.get("total_rows", 0)),
             purpose="spark-export",
+            client_address=ctx.client_address,
+            audit_release=release,
             **decision_fields(decision),
         ),
     )

@@ -2,6 +2,8 @@
 
 from typing import ClassVar
 
+from pydantic import Field
+
 from govdata.events import DomainEvent
 
 
@@ -33,6 +35,10 @@ class RunFinished(DomainEvent):
     rows_written: int
     rows_quarantined: int
     error_code: str | None
+    # What the version is of and its content checksum, for the ledger entry (X5).
+    source_id: str | None = None
+    library_id: str | None = None
+    checksum: str | None = None
 
 
 class DataRead(DomainEvent):
@@ -51,3 +57,12 @@ class DataRead(DomainEvent):
     grade: str | None = None
     relation: str | None = None
     grant_id: str | None = None
+    # Where the request came from, and the reviewed audit alert that let a
+    # blocked operation through (X6).
+    client_address: str | None = None
+    audit_release: str | None = None
+    # The run whose quarantined rows were read (a quarantine read, mode "quarantine").
+    run_id: str | None = None
+    # Masking (X3): the reader's audience and the sensitive columns masked for it.
+    audience: str | None = None
+    masked: dict[str, str] = Field(default_factory=dict)

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from govdata.access.enforce import require_grade
 from govdata.access.policy import GradedResource, ReadKind
 from govdata.actions import ActionSet, Context
-from govdata.aggregation.events import RunRequested
-from govdata.aggregation.grading import library_resources, source_resource
+from govdata.aggregation.events import DataRead, RunRequested
+from govdata.aggregation.grading import decision_fields, library_resources, source_resource
 from govdata.aggregation.models import Library, Run, Source
 from govdata.aggregation.presenters import run_out
 from govdata.aggregation.runner import is_stale, mark_interrupted, quarantine_dir
@@ -201,14 +201,14 @@ def quarantine_files(directory: Path) -> list[str]:
     QuarantineQuery,
     example={"run_id": "<run id>"},
     summary="Rows a run quarantined: source row number, reasons and the values as read "
-    "(raw values: decided by the data's grade like any read of the data).",
-    read_only=True,
+    "(raw values: decided by the data's grade like any read of the data; every read "
+    "recorded).",
 )
 def quarantine_page(ctx: Context, data: QuarantineQuery) -> QuarantinePage:
     ctx.authorize_somewhere("aggregation:run:read")
     run = get_run(ctx.session, data.run_id)
     ctx.authorize("aggregation:run:read", org_ref(ctx.session, run.organisation_id))
-    require_grade(ctx, run_resources(ctx, run), ReadKind.VALUES)
+    decision = require_grade(ctx, run_resources(ctx, run), ReadKind.VALUES)
     files = quarantine_files(quarantine_dir(ctx.settings, run.id))
     if not files:
         return QuarantinePage(run_id=run.id, total=0, columns=[], rows=[])
@@ -226,6 +226,21 @@ def quarantine_page(ctx: Context, data: QuarantineQuery) -> QuarantinePage:
         ).to_arrow_table()
     finally:
         connection.close()
-    return QuarantinePage(
-        run_id=run.id, total=total, columns=page.schema.names, rows=page.to_pylist()
+    rows = page.to_pylist()
+    # Quarantined values are raw data: the read is recorded like any other (X5, X6).
+    record_event(
+        ctx,
+        DataRead(
+            subject_id=run.source_id or run.library_id or run.id,
+            source_id=run.source_id,
+            library_id=run.library_id,
+            mode="quarantine",
+            version=run.version,
+            where={"offset": str(data.offset)},
+            rows=len(rows),
+            purpose="quarantine",
+            run_id=run.id,
+            **decision_fields(decision),
+        ),
     )
+    return QuarantinePage(run_id=run.id, total=total, columns=page.schema.names, rows=rows)

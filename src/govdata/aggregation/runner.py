@@ -242,6 +242,9 @@ def _record_finish(ctx: Context, run: Run) -> None:
             rows_written=run.rows_written,
             rows_quarantined=run.rows_quarantined,
             error_code=run.error_code,
+            source_id=run.source_id,
+            library_id=run.library_id,
+            checksum=run.checksum,
         ),
     )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -22,6 +23,7 @@ from govdata.aggregation.schedule import next_run
 from govdata.authz import PolicyTable, system_actor
 from govdata.db import Database, utcnow
 from govdata.errors import GovdataError
+from govdata.ledger.scheduling import checkpoint_if_grown
 from govdata.settings import Settings
 
 if TYPE_CHECKING:
@@ -79,7 +81,8 @@ def queued_runs(db: Database) -> list[str]:
 
 
 class SchedulerThread:
-    """Ticks every ``TICK_SECONDS`` until stopped (used by ``govdata serve``)."""
+    """Ticks every ``TICK_SECONDS`` until stopped (used by ``govdata serve``); signs a
+    ledger checkpoint every ``ledger_checkpoint_seconds`` when the ledger has grown."""
 
     def __init__(self, db: Database, settings: Settings, services: Services) -> None:
         self.db = db
@@ -96,9 +99,23 @@ class SchedulerThread:
         self._thread.join(timeout=5)
 
     def _loop(self) -> None:
+        every = self.settings.ledger_checkpoint_seconds
+        next_checkpoint = time.monotonic() + every
         while not self._stop.is_set():
             try:
                 tick(self.db, self.settings, self.services)
             except Exception:  # the loop must survive a bad tick; it is logged
                 log.exception("scheduler tick failed")
+            if every and time.monotonic() >= next_checkpoint:
+                next_checkpoint = time.monotonic() + every
+                self.checkpoint()
             self._stop.wait(TICK_SECONDS)
+
+    def checkpoint(self) -> None:
+        try:
+            signed = checkpoint_if_grown(self.db, self.settings)
+        except Exception:  # a failed checkpoint is retried next time; it is logged
+            log.exception("ledger checkpoint failed")
+            return
+        if signed is not None:
+            log.info("signed ledger checkpoint at size %d", signed.tree_size)

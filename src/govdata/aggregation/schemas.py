@@ -211,6 +211,12 @@ class DataPage(BaseModel):
     total: int | None = Field(description="Matching rows in the version (physical only)")
     columns: list[str]
     rows: list[dict[str, Any]]
+    audience: str | None = Field(
+        default=None, description="Masking audience: owner, authority, consumer or public"
+    )
+    masked: dict[str, str] = Field(
+        default_factory=dict, description="Sensitive columns masked for this reader, and how"
+    )
 
 
 class VersionOut(BaseModel):

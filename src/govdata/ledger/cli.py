@@ -35,9 +35,9 @@ from govdata.ledger.documents import (
     write_export,
 )
 from govdata.ledger.errors import LedgerDocumentInvalid
+from govdata.ledger.scheduling import ledger_origin
 from govdata.nodes.keys import load_node_key
 from govdata.nodes.models import Node
-from govdata.settings import Settings
 
 ledger_app = typer.Typer(
     help="The tamper-evident ledger (政务区块链): checkpoints, export, proofs, verification.",
@@ -58,11 +58,6 @@ KeyOption = Annotated[
         help="Accept only checkpoints signed by this key (SHA-256 fingerprint, hex).",
     ),
 ]
-
-
-def ledger_origin(settings: Settings) -> str:
-    """The name a node's checkpoints carry: ``govdata/<node code>``."""
-    return f"govdata/{settings.node_code}"
 
 
 @contextmanager

@@ -10,11 +10,13 @@ from govdata.actions import ActionSet, Context
 from govdata.aggregation.data_actions import jsonable
 from govdata.aggregation.events import DataRead
 from govdata.aggregation.grading import decision_fields, library_resources
+from govdata.aggregation.masked_reads import mask_page, sensitive_by_checks
 from govdata.aggregation.models import Library, LibraryMember, Run, Source
 from govdata.aggregation.presenters import run_out
 from govdata.aggregation.run_actions import enqueue
 from govdata.aggregation.schemas import RunOut
 from govdata.aggregation.store import ACTIVE_RUN_STATES, declared_columns, get_source, org_ref
+from govdata.audit.guard import ReadAttempt, guard_read
 from govdata.db import new_id
 from govdata.errors import Conflict, InvalidInput, NotFound
 from govdata.events import record_event
@@ -265,10 +267,24 @@ def library_read(ctx: Context, data: LibraryDataQuery) -> LibraryPage:
         raise NotFound("该库尚未构建", code="lake_table_not_found")
     decision = require_grade(ctx, library_resources(ctx.session, library), ReadKind.VALUES)
     version = data.version if data.version is not None else lake.version()
+    release = guard_read(
+        ctx,
+        ReadAttempt(
+            action="library_read",
+            subject_id=library.id,
+            holder_id=library.organisation_id,
+            grade=decision.grade.value if decision.grade else None,
+            rows=data.limit,
+            version=data.version,
+            where=dict(data.where),
+            offset=data.offset,
+        ),
+    )
     where: dict[str, object] = dict(data.where)
     table = read_rows(lake, version=version, where=where, limit=data.limit, offset=data.offset)
     total = count_rows(lake, version=version, where=where)
-    rows = jsonable(table.to_pylist())
+    page = mask_page(table, sensitive_by_checks(library_columns(library)), decision)
+    rows = jsonable(page.table.to_pylist())
     record_event(
         ctx,
         DataRead(
@@ -280,9 +296,19 @@ def library_read(ctx: Context, data: LibraryDataQuery) -> LibraryPage:
             where=dict(data.where),
             rows=len(rows),
             purpose="query",
+            client_address=ctx.client_address,
+            audit_release=release,
+            audience=page.audience.value,
+            masked=page.masked,
             **decision_fields(decision),
         ),
     )
     return LibraryPage(
-        library_id=library.id, version=version, total=total, columns=table.schema.names, rows=rows
+        library_id=library.id,
+        version=version,
+        total=total,
+        columns=table.schema.names,
+        rows=rows,
+        audience=page.audience.value,
+        masked=page.masked,
     )

@@ -109,3 +109,5 @@ class LibraryPage(BaseModel):
     total: int
     columns: list[str]
     rows: list[dict[str, Any]]
+    audience: str | None = None
+    masked: dict[str, str] = Field(default_factory=dict)

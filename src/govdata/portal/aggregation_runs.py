@@ -90,9 +90,8 @@ async def _run_page(
     registry = runtime_of(request).registry
     number = page_number(request)
     offset = (number - 1) * QUARANTINE_PAGE
-    data = await run_unit(
-        request, caller, lambda ctx: _run_view(ctx, registry, run_id, offset), read_only=True
-    )
+    # Not read-only: showing quarantined values records the read (quarantine_page).
+    data = await run_unit(request, caller, lambda ctx: _run_view(ctx, registry, run_id, offset))
     run: RunOut = data["run"]
     total = data["quarantine"].total
     pages = max(1, -(-total // QUARANTINE_PAGE))

@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from govdata.actions import Context
 from govdata.authz import ASSIGNABLE_ROLES, ROLE_LABELS
 from govdata.web.auth import Caller, authenticate, require_csrf, require_signed_in
-from govdata.web.runtime import request_id_of, runtime_of
+from govdata.web.runtime import client_address_of, request_id_of, runtime_of
 
 # The roles a form may offer (public and member are implicit).
 ASSIGNABLE_ROLE_CHOICES = [(role.value, ROLE_LABELS[role]) for role in sorted(ASSIGNABLE_ROLES)]
@@ -30,6 +30,9 @@ NAVIGATION = (
     ("catalog_ledger", "/catalog/ledger", "一本账", "catalog:entry:read"),
     ("aggregation", "/aggregation", "数据归集", "aggregation:run:read"),
     ("libraries", "/libraries", "基础库与主题库", "library:read"),
+    ("audit", "/audit", "审计日志", "audit:read"),
+    ("audit_alerts", "/audit/alerts", "异常告警", "audit:read"),
+    ("ledger", "/ledger", "存证记录", "ledger:read"),
 )
 
 
@@ -49,7 +52,7 @@ async def run_unit(
     """Run ``work`` (several actions for one page) in one unit of work."""
     rt = runtime_of(request)
     return await run_in_threadpool(
-        partial(rt.unit_of_work, read_only=read_only),
+        partial(rt.unit_of_work, read_only=read_only, client_address=client_address_of(request)),
         caller.actor,
         request_id_of(request),
         work,
@@ -66,7 +69,9 @@ async def read_form(request: Request, caller: Caller) -> dict[str, str]:
 async def run_action(request: Request, caller: Caller, name: str, data: dict[str, Any]) -> Any:
     """Run one action in its own unit of work."""
     rt = runtime_of(request)
-    return await run_in_threadpool(rt.run_action, caller.actor, request_id_of(request), name, data)
+    return await run_in_threadpool(
+        rt.run_action, caller.actor, request_id_of(request), name, data, client_address_of(request)
+    )
 
 
 FormBuilder = Callable[[dict[str, str]], dict[str, Any]]

@@ -16,8 +16,10 @@ from govdata.accounts.schemas import LoginInput, UserOut
 from govdata.accounts.session_actions import LoginOutcome
 from govdata.actions import ActionRegistry
 from govdata.aggregation import api as aggregation_api
+from govdata.audit import api as audit_api
 from govdata.authz import ANONYMOUS
 from govdata.catalog import api as catalog_api
+from govdata.ledger import api as ledger_api
 from govdata.libraries import api as library_api
 from govdata.nodes import api as nodes_api
 from govdata.orgs import api as orgs_api
@@ -41,6 +43,8 @@ AREA_ROUTES = (
     ("catalog", catalog_api.ROUTES),
     ("aggregation", aggregation_api.ROUTES),
     ("libraries", library_api.ROUTES),
+    ("ledger", ledger_api.ROUTES),
+    ("audit", audit_api.ROUTES),
 )
 
 
@@ -85,6 +89,7 @@ def build_api_router(registry: ActionRegistry, schemas: SchemaCollector) -> APIR
         operation_id="session_logout",
         openapi_extra={"responses": schemas.responses(200, dict[str, str])},
     )
+    audit_api.add_export_route(router, registry, schemas)
     return router
 
 

@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse, Response
 from govdata.actions import ActionRegistry
 from govdata.errors import InvalidInput, UnsupportedMediaType
 from govdata.web.auth import CSRF_HEADER, authenticate, require_csrf
-from govdata.web.runtime import request_id_of, runtime_of
+from govdata.web.runtime import client_address_of, request_id_of, runtime_of
 
 Source = Literal["query", "body"]
 
@@ -109,7 +109,12 @@ def action_endpoint(
         data = await request_data(request, body, source)
         rt = runtime_of(request)
         result = await run_in_threadpool(
-            rt.run_action, caller.actor, request_id_of(request), name, data
+            rt.run_action,
+            caller.actor,
+            request_id_of(request),
+            name,
+            data,
+            client_address_of(request),
         )
         return JSONResponse(jsonable_encoder(result), status_code=status_code)
 

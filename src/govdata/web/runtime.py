@@ -36,41 +36,68 @@ class Runtime:
         work: Callable[[Context], T],
         *,
         read_only: bool = False,
+        client_address: str | None = None,
     ) -> T:
         """Run ``work`` in one transaction that commits only if it succeeds.
 
         ``read_only`` work does not take the embedded database's write lock,
         and any attempt of it to write is refused (``db.forbid_writes``).
+        Records the audit must keep either way (``ctx.survivors``: alerts,
+        refused attempts) are written afterwards in a short transaction of their own.
         """
-        with self.db.transaction() as session:
-            lift_ban = (
-                forbid_writes(session, session.connection(execution_options=READ_ONLY))
-                if read_only
-                else None
-            )
-            ctx = Context(
-                session=session,
-                actor=actor,
-                policy=self.policy,
-                settings=self.settings,
-                services=self.services,
-                request_id=request_id,
-            )
-            try:
-                result = work(ctx)
-            finally:
-                if lift_ban is not None:
-                    lift_ban()
+        survivors: list[Any] = []
+        try:
+            with self.db.transaction() as session:
+                lift_ban = (
+                    forbid_writes(session, session.connection(execution_options=READ_ONLY))
+                    if read_only
+                    else None
+                )
+                ctx = Context(
+                    session=session,
+                    actor=actor,
+                    policy=self.policy,
+                    settings=self.settings,
+                    services=self.services,
+                    request_id=request_id,
+                    client_address=client_address,
+                    survivors=survivors,
+                    defer_survivors=True,
+                )
+                try:
+                    result = work(ctx)
+                finally:
+                    if lift_ban is not None:
+                        lift_ban()
+        finally:
+            self.keep_survivors(survivors)
         if not read_only:
             self.after_commit()
         return result
 
-    def run_action(self, actor: Actor, request_id: str | None, name: str, data: Any) -> Any:
+    def keep_survivors(self, survivors: list[Any]) -> None:
+        if not survivors:
+            return
+        try:
+            with self.db.transaction() as session:
+                session.add_all(survivors)
+        except Exception:  # the caller's own outcome must not change because of this
+            log.exception("audit records could not be written")
+
+    def run_action(
+        self,
+        actor: Actor,
+        request_id: str | None,
+        name: str,
+        data: Any,
+        client_address: str | None = None,
+    ) -> Any:
         return self.unit_of_work(
             actor,
             request_id,
             lambda ctx: self.registry.run(name, ctx, data),
             read_only=self.registry.is_read_only(name),
+            client_address=client_address,
         )
 
     def prepare(self) -> None:
@@ -91,6 +118,12 @@ class Runtime:
 def runtime_of(request: Request) -> Runtime:
     rt: Runtime = request.app.state.runtime
     return rt
+
+
+def client_address_of(request: Request) -> str | None:
+    """The address the request came from, as the server saw it (behind a proxy,
+    the proxy's, unless the server is told to trust forwarded headers)."""
+    return request.client.host if request.client else None
 
 
 def request_id_of(request: Request) -> str | None:

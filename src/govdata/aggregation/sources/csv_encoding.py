@@ -218,6 +218,11 @@ class Utf8Stream(io.RawIOBase):
             raise
         if not len(chunk):
             return b""
+        if len(chunk) > 1 and memoryview(chunk)[-1] == _CR:
+            # pyarrow's CSV reader drops the "\n" of a quoted "\r\n" split between
+            # two reads (pyarrow 26): a read never ends in "\r" while more follows.
+            self._pending = b"\r" + self._pending
+            chunk = chunk[:-1] if isinstance(chunk, bytes) else _shortened(chunk)
         self._previous, self._last = self._last, chunk
         return chunk
 
@@ -331,6 +336,15 @@ class Utf8Stream(io.RawIOBase):
         self._at_end = not piece
         self.raw_bytes_read += len(piece)
         return decoder.decode(piece, self._at_end)
+
+
+_CR = 0x0D
+
+
+def _shortened(buffer: Any) -> Any:
+    """A resizable Arrow buffer less its last byte."""
+    buffer.resize(len(buffer) - 1)
+    return buffer
 
 
 def _unfinished_bytes(end: memoryview) -> int:

@@ -1,0 +1,265 @@
+"""The guard every read of data passes before data is returned (X6: 事中).
+
+Data reads (stored, logical, library, Spark manifest) describe the operation they
+are about to complete as a :class:`ReadAttempt` and call :func:`guard_read`. The
+behaviour rules (:mod:`govdata.audit.rules`) are evaluated against the account's
+own history; a blocking rule's hit raises :class:`~govdata.errors.OperationBlocked`
+and an alert, a lower-risk hit only an alert. Alerts are ``ctx.survivors``: they
+are written in a transaction of their own, so they outlive the refused action.
+
+An auditor's *release* of a blocked alert lets the same actor repeat the same
+operation (same fingerprint) until the release expires.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, select
+
+from govdata.actions import Context
+from govdata.audit.history import (
+    DATA_READ,
+    beijing_day,
+    default_night,
+    events_since,
+    learned_daily_limit,
+    read_history,
+    rows_of,
+    start_of_beijing_day,
+    usual_hours,
+)
+from govdata.audit.models import AuditAlert
+from govdata.audit.rules import AuditRules, RuleBase, load_rules
+from govdata.authz import Actor
+from govdata.db import new_id, utcnow
+from govdata.errors import OperationBlocked
+from govdata.orgs.services import BEIJING
+
+
+@dataclass(frozen=True)
+class ReadAttempt:
+    """One read about to complete, as the rules see it."""
+
+    action: str
+    subject_id: str
+    holder_id: str | None
+    grade: str | None
+    rows: int
+    version: int | None = None
+    where: dict[str, str] = field(default_factory=dict)
+    offset: int = 0
+
+    def fingerprint(self) -> str:
+        described = json.dumps(
+            {
+                "action": self.action,
+                "subject": self.subject_id,
+                "version": self.version,
+                "where": sorted(self.where.items()),
+                "rows": self.rows,
+                "offset": self.offset,
+            },
+            ensure_ascii=False,
+            sort_keys=True,
+        )
+        return hashlib.sha256(described.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Hit:
+    rule: str
+    details: dict[str, Any]
+
+
+def rules_of(ctx: Context) -> AuditRules:
+    return load_rules(ctx.settings.audit_rules_file)
+
+
+def alert_number(alert_id: str, now: datetime) -> str:
+    return f"{beijing_day(now):%Y%m%d}-{alert_id[:8].upper()}"
+
+
+def new_alert(
+    ctx: Context,
+    rules: AuditRules,
+    hit: Hit,
+    *,
+    action: str,
+    fingerprint: str,
+    holder_id: str | None,
+    now: datetime,
+) -> AuditAlert:
+    rule: RuleBase = getattr(rules, hit.rule)
+    alert_id = new_id()
+    return AuditAlert(
+        id=alert_id,
+        number=alert_number(alert_id, now),
+        rule=hit.rule,
+        severity=rule.severity,
+        blocked=rule.block,
+        actor_kind=ctx.actor.kind,
+        actor_id=ctx.actor.id,
+        actor_name=ctx.actor.name,
+        actor_organisation_id=ctx.actor.organisation_id,
+        holder_id=holder_id,
+        action=action,
+        fingerprint=fingerprint,
+        details=hit.details,
+        request_id=ctx.request_id,
+        client_address=ctx.client_address,
+        status="open",
+        created_at=now,
+    )
+
+
+def alert_actor_clause(actor: Actor) -> Any:
+    if actor.id is not None:
+        return and_(AuditAlert.actor_kind == actor.kind, AuditAlert.actor_id == actor.id)
+    return and_(AuditAlert.actor_kind == actor.kind, AuditAlert.actor_name == actor.name)
+
+
+def released_for(ctx: Context, fingerprint: str, now: datetime) -> AuditAlert | None:
+    return ctx.session.scalar(
+        select(AuditAlert)
+        .where(
+            alert_actor_clause(ctx.actor),
+            AuditAlert.fingerprint == fingerprint,
+            AuditAlert.status == "released",
+            AuditAlert.release_until > now,
+        )
+        .order_by(AuditAlert.release_until.desc())
+        .limit(1)
+    )
+
+
+def open_alert_since(ctx: Context, rule: str, since: datetime) -> bool:
+    found = ctx.session.scalar(
+        select(AuditAlert.id)
+        .where(
+            alert_actor_clause(ctx.actor),
+            AuditAlert.rule == rule,
+            AuditAlert.status == "open",
+            AuditAlert.created_at >= since,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+# --- the rules ------------------------------------------------------------------------
+
+
+def bulk_volume(ctx: Context, rules: AuditRules, attempt: ReadAttempt, now: datetime) -> Hit | None:
+    rule = rules.bulk_volume
+    history = read_history(ctx.session, ctx.actor, now, rule.history_days)
+    if history.active_days >= rule.min_active_days:
+        limit = learned_daily_limit(history, rule.sd_factor, rule.min_daily_rows)
+        basis = "learned"
+    else:
+        limit, basis = rule.default_daily_rows, "default"
+    today = start_of_beijing_day(now)
+    read_today = sum(rows_of(r) for r in events_since(ctx.session, ctx.actor, [DATA_READ], today))
+    if read_today + attempt.rows <= limit:
+        return None
+    return Hit(
+        "bulk_volume",
+        {
+            "rows_requested": attempt.rows,
+            "rows_today": read_today,
+            "daily_limit": limit,
+            "basis": basis,
+            "active_days": history.active_days,
+        },
+    )
+
+
+def off_hours(ctx: Context, rules: AuditRules, now: datetime) -> Hit | None:
+    rule = rules.off_hours
+    hour = now.astimezone(BEIJING).hour
+    history = read_history(ctx.session, ctx.actor, now, rule.history_days)
+    if history.active_days >= rule.min_active_days:
+        usual = usual_hours(history, rule.min_hour_share)
+        unusual, basis = hour not in usual, "learned"
+        detail: dict[str, Any] = {"usual_hours": sorted(usual)}
+    else:
+        unusual = default_night(hour, rule.default_start_hour, rule.default_end_hour)
+        basis = "default"
+        detail = {"night": [rule.default_start_hour, rule.default_end_hour]}
+    if not unusual or open_alert_since(ctx, "off_hours", start_of_beijing_day(now)):
+        return None
+    return Hit("off_hours", {"hour": hour, "basis": basis, **detail})
+
+
+def distinct_lookups(
+    ctx: Context, rules: AuditRules, attempt: ReadAttempt, now: datetime
+) -> Hit | None:
+    rule = rules.distinct_lookups
+    if not attempt.where:
+        return None
+    since = now - timedelta(minutes=rule.window_minutes)
+    seen: set[tuple[str, str]] = set(attempt.where.items())
+    for record in events_since(ctx.session, ctx.actor, [DATA_READ], since):
+        where = record.data.get("where") or {}
+        if isinstance(where, dict):
+            seen.update((str(key), str(value)) for key, value in where.items())
+    if len(seen) <= rule.max_distinct:
+        return None
+    return Hit(
+        "distinct_lookups",
+        {
+            "distinct_values": len(seen),
+            "max_distinct": rule.max_distinct,
+            "window_minutes": rule.window_minutes,
+            "keys": sorted({key for key, _value in seen}),
+        },
+    )
+
+
+def guard_read(ctx: Context, attempt: ReadAttempt) -> str | None:
+    """Evaluate the rules on a read about to complete; raise ``OperationBlocked``
+    when a blocking rule hits. Returns the number of the released alert that let a
+    repeated operation through, else None."""
+    rules = rules_of(ctx)
+    now = utcnow()
+    fingerprint = attempt.fingerprint()
+    released = released_for(ctx, fingerprint, now)
+    if released is not None:
+        return released.number
+    hits = [
+        hit
+        for hit in (
+            bulk_volume(ctx, rules, attempt, now) if rules.bulk_volume.enabled else None,
+            off_hours(ctx, rules, now) if rules.off_hours.enabled else None,
+            distinct_lookups(ctx, rules, attempt, now) if rules.distinct_lookups.enabled else None,
+        )
+        if hit is not None
+    ]
+    alerts = [
+        new_alert(
+            ctx,
+            rules,
+            Hit(
+                hit.rule, {**hit.details, "subject_id": attempt.subject_id, "grade": attempt.grade}
+            ),
+            action=attempt.action,
+            fingerprint=fingerprint,
+            holder_id=attempt.holder_id,
+            now=now,
+        )
+        for hit in hits
+    ]
+    ctx.survivors.extend(alerts)
+    blocking = [alert for alert in alerts if alert.blocked]
+    if blocking:
+        first = blocking[0]
+        raise OperationBlocked(
+            f"该操作触发异常行为规则“{rules.label(first.rule)}”，已被拦截，"
+            f"待审计人员复核（告警编号：{first.number}）",
+            fields={"alert": first.number, "rule": first.rule},
+        )
+    return None
