@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from govdata.actions import ActionRegistry, Context
+from govdata.aggregation.models import Run
 from govdata.audit import guard
 from govdata.audit.history import DATA_READ, learned_daily_limit, read_history
 from govdata.audit.models import AuditAlert
@@ -176,3 +177,18 @@ def test_a_rules_file_that_does_not_validate_names_the_field(tmp_path: Path) -> 
     with pytest.raises(RulesFileInvalid, match=r"bulk_volume\.sd_factor"):
         load_rules(path)
     assert load_rules(None) == AuditRules()
+
+
+def test_a_bulk_read_of_quarantined_rows_is_blocked_like_any_data_read(
+    registry: ActionRegistry, source_id: str, as_user: As
+) -> None:
+    provider = as_user("provider")
+    add_history(provider, 10, lambda day: 40 if day % 2 else 60)
+    run_id = provider.session.scalars(select(Run.id).where(Run.source_id == source_id)).one()
+
+    with pytest.raises(OperationBlocked):
+        registry.run("quarantine_page", provider, {"run_id": run_id, "limit": 1000})
+
+    (alert,) = alerts_of(provider, "bulk_volume")
+    assert alert.details["daily_limit"] == 500
+    assert registry.run("quarantine_page", provider, {"run_id": run_id, "limit": 20}).total == 0

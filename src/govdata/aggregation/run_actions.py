@@ -24,6 +24,7 @@ from govdata.aggregation.schemas import (
     RunStart,
 )
 from govdata.aggregation.store import ACTIVE_RUN_STATES, get_run, get_source, org_ref
+from govdata.audit.guard import ReadAttempt, guard_read
 from govdata.db import utcnow
 from govdata.errors import Conflict, InvalidInput, NotFound
 from govdata.events import record_event
@@ -209,6 +210,18 @@ def quarantine_page(ctx: Context, data: QuarantineQuery) -> QuarantinePage:
     run = get_run(ctx.session, data.run_id)
     ctx.authorize("aggregation:run:read", org_ref(ctx.session, run.organisation_id))
     decision = require_grade(ctx, run_resources(ctx, run), ReadKind.VALUES)
+    # Quarantined rows are raw data: the behaviour rules apply before any is read (X6).
+    release = guard_read(
+        ctx,
+        ReadAttempt(
+            action="quarantine_page",
+            subject_id=run.id,
+            holder_id=run.organisation_id,
+            grade=decision.grade.value if decision.grade else None,
+            rows=data.limit,
+            offset=data.offset,
+        ),
+    )
     files = quarantine_files(quarantine_dir(ctx.settings, run.id))
     if not files:
         return QuarantinePage(run_id=run.id, total=0, columns=[], rows=[])
@@ -240,6 +253,8 @@ def quarantine_page(ctx: Context, data: QuarantineQuery) -> QuarantinePage:
             rows=len(rows),
             purpose="quarantine",
             run_id=run.id,
+            client_address=ctx.client_address,
+            audit_release=release,
             **decision_fields(decision),
         ),
     )
