@@ -41,9 +41,8 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from govdata.aggregation.sources.base import RejectedRow, SourceBatch
-from govdata.aggregation.sources.reading import Reader
 from govdata.aggregation.sources.records import (
-    RecordColumns,
+    FirstBatchReader,
     dotted_path,
     loads,
     malformed_record,
@@ -55,7 +54,7 @@ DEFAULT_PAGE_SIZE = 100
 PAGING_STYLES = ("page", "offset", "next", "none")
 
 
-class HttpReader(Reader):
+class HttpReader(FirstBatchReader):
     """Streams the records of a paged JSON API."""
 
     def __init__(self, location: str, options: Mapping[str, Any], *, batch_rows: int) -> None:
@@ -74,28 +73,13 @@ class HttpReader(Reader):
         self._max_pages = int(options.get("max_pages") or DEFAULT_MAX_PAGES)
         self._retries = int(options.get("retries", 3))
         self._backoff = float(options.get("retry_backoff", 0.5))
-        self._record_columns = RecordColumns()
         self._client = httpx.Client(
             headers={str(k): str(v) for k, v in dict(options.get("headers") or {}).items()},
             timeout=float(options.get("timeout") or 30),
             follow_redirects=True,
         )
         self._pages = self._records()
-        try:
-            self._first = self._next_batch()
-        except BaseException:
-            self.close()
-            raise
-
-    @property
-    def columns(self) -> list[str]:
-        return list(self._record_columns.names)
-
-    def batches(self) -> Iterator[SourceBatch]:
-        batch, self._first = self._first, None
-        while batch is not None:
-            yield batch
-            batch = self._next_batch()
+        self._read_first()
 
     def close(self) -> None:
         self._client.close()

@@ -32,9 +32,8 @@ from typing import Any, BinaryIO
 
 from govdata.aggregation.sources.base import RAW_TEXT_LIMIT, RejectedRow, SourceBatch
 from govdata.aggregation.sources.json_stream import JsonText, array_elements
-from govdata.aggregation.sources.reading import Reader
 from govdata.aggregation.sources.records import (
-    RecordColumns,
+    FirstBatchReader,
     dotted_path,
     loads,
     malformed_record,
@@ -44,14 +43,13 @@ from govdata.errors import SourceFailed
 Numbered = tuple[int, Any]
 
 
-class _RecordsReader(Reader):
+class _RecordsReader(FirstBatchReader):
     """Batches of numbered JSON values, the first batch read when opened."""
 
     def __init__(self, location: str, *, batch_rows: int) -> None:
         super().__init__()
         self._path = Path(location)
         self._batch_rows = batch_rows
-        self._record_columns = RecordColumns()
         try:
             self._progress.bytes_total = self._path.stat().st_size
             self._handle: BinaryIO = self._path.open("rb")
@@ -59,25 +57,10 @@ class _RecordsReader(Reader):
             raise SourceFailed(
                 f"找不到JSON文件：{self._path.name}", code="source_not_found"
             ) from None
-        self._first: SourceBatch | None = None
 
     def _start(self, values: Iterator[Numbered]) -> None:
         self._values = values
-        try:
-            self._first = self._next_batch()
-        except BaseException:
-            self.close()
-            raise
-
-    @property
-    def columns(self) -> list[str]:
-        return list(self._record_columns.names)
-
-    def batches(self) -> Iterator[SourceBatch]:
-        batch, self._first = self._first, None
-        while batch is not None:
-            yield batch
-            batch = self._next_batch()
+        self._read_first()
 
     def close(self) -> None:
         self._handle.close()

@@ -10,13 +10,13 @@ union of the records' keys in the order they were first seen.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pyarrow as pa
 
 from govdata.aggregation.sources.base import RAW_TEXT_LIMIT, RejectedRow, SourceBatch
-from govdata.aggregation.sources.reading import numbered_batch, text_batch
+from govdata.aggregation.sources.reading import Reader, numbered_batch, text_batch
 
 
 class JsonNumber(str):
@@ -110,3 +110,33 @@ class RecordColumns:
         self._index[key] = len(self.names)
         self.names.append(key)
         return self._index[key]
+
+
+class FirstBatchReader(Reader):
+    """A reader of JSON records that reads its first batch when opened, so that a
+    source that cannot be read fails at once and the columns are known."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._record_columns = RecordColumns()
+        self._first: SourceBatch | None = None
+
+    def _read_first(self) -> None:
+        try:
+            self._first = self._next_batch()
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self._record_columns.names)
+
+    def batches(self) -> Iterator[SourceBatch]:
+        batch, self._first = self._first, None
+        while batch is not None:
+            yield batch
+            batch = self._next_batch()
+
+    def _next_batch(self) -> SourceBatch | None:  # pragma: no cover - subclasses read
+        raise NotImplementedError
