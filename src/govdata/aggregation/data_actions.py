@@ -23,8 +23,7 @@ from govdata.access.policy import Decision, ReadKind
 from govdata.actions import ActionSet, Context
 from govdata.aggregation.columns import ColumnSpec
 from govdata.aggregation.convert import BatchConverter
-from govdata.aggregation.events import DataRead
-from govdata.aggregation.grading import decision_fields, source_resource
+from govdata.aggregation.grading import record_read, source_resource
 from govdata.aggregation.masked_reads import mask_page, sensitive_columns
 from govdata.aggregation.models import Source
 from govdata.aggregation.schemas import (
@@ -39,7 +38,6 @@ from govdata.aggregation.sources.registry import open_reader
 from govdata.aggregation.store import declared_columns, get_source, org_ref, reader_spec
 from govdata.audit.guard import ReadAttempt, guard_read
 from govdata.errors import InvalidInput, NotFound
-from govdata.events import record_event
 from govdata.lake.manifest import file_manifest
 from govdata.lake.query import count_rows, read_rows
 from govdata.lake.tables import LakeTable
@@ -154,23 +152,19 @@ def data_read(ctx: Context, data: DataQuery) -> DataPage:
         names = table.schema.names
     page = mask_page(table, sensitive_columns(ctx.session, source, columns), decision)
     rows = jsonable(page.table.to_pylist())
-    record_event(
+    record_read(
         ctx,
-        DataRead(
-            subject_id=source.id,
-            source_id=source.id,
-            library_id=None,
-            mode=source.mode,
-            version=version,
-            where=dict(data.where),
-            rows=len(rows),
-            purpose="query",
-            client_address=ctx.client_address,
-            audit_release=release,
-            audience=page.audience.value,
-            masked=page.masked,
-            **decision_fields(decision),
-        ),
+        decision,
+        release=release,
+        page=page,
+        subject_id=source.id,
+        source_id=source.id,
+        library_id=None,
+        mode=source.mode,
+        version=version,
+        where=dict(data.where),
+        rows=len(rows),
+        purpose="query",
     )
     return DataPage(
         source_id=source.id,
@@ -241,20 +235,17 @@ def version_manifest(ctx: Context, data: ManifestQuery) -> dict[str, Any]:
             version=version,
         ),
     )
-    record_event(
+    record_read(
         ctx,
-        DataRead(
-            subject_id=source.id,
-            source_id=source.id,
-            library_id=None,
-            mode="manifest",
-            version=version,
-            where={},
-            rows=int(manifest.get("total_rows", 0)),
-            purpose="spark-export",
-            client_address=ctx.client_address,
-            audit_release=release,
-            **decision_fields(decision),
-        ),
+        decision,
+        release=release,
+        subject_id=source.id,
+        source_id=source.id,
+        library_id=None,
+        mode="manifest",
+        version=version,
+        where={},
+        rows=int(manifest.get("total_rows", 0)),
+        purpose="spark-export",
     )
     return manifest

@@ -9,13 +9,21 @@ organisation reaches data it could not read at the source.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from govdata.access.policy import Decision, GradedResource
+from govdata.actions import Context
+from govdata.aggregation.events import DataRead
 from govdata.aggregation.models import Library, LibraryMember, Source
 from govdata.aggregation.store import org_ref
 from govdata.catalog.grading import data_resource
+from govdata.events import record_event
+
+if TYPE_CHECKING:
+    from govdata.aggregation.masked_reads import MaskedPage
 
 
 def source_resource(session: Session, source: Source) -> GradedResource:
@@ -44,3 +52,29 @@ def decision_fields(decision: Decision) -> dict[str, str | None]:
         "relation": decision.relation.value if decision.relation else None,
         "grant_id": decision.grant_id,
     }
+
+
+def record_read(
+    ctx: Context,
+    decision: Decision,
+    *,
+    release: str | None,
+    page: MaskedPage | None = None,
+    **what: Any,
+) -> None:
+    """Record a read of data (``what``: the DataRead fields saying which data) with
+    the decision that allowed it, where the request came from, the audit release
+    that let it through and the masking applied."""
+    masking: dict[str, Any] = (
+        {} if page is None else {"audience": page.audience.value, "masked": page.masked}
+    )
+    record_event(
+        ctx,
+        DataRead(
+            client_address=ctx.client_address,
+            audit_release=release,
+            **masking,
+            **decision_fields(decision),
+            **what,
+        ),
+    )

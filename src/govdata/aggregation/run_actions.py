@@ -10,8 +10,8 @@ from sqlalchemy import select
 from govdata.access.enforce import require_grade
 from govdata.access.policy import GradedResource, ReadKind
 from govdata.actions import ActionSet, Context
-from govdata.aggregation.events import DataRead, RunRequested
-from govdata.aggregation.grading import decision_fields, library_resources, source_resource
+from govdata.aggregation.events import RunRequested
+from govdata.aggregation.grading import library_resources, record_read, source_resource
 from govdata.aggregation.models import Library, Run, Source
 from govdata.aggregation.presenters import run_out
 from govdata.aggregation.runner import is_stale, mark_interrupted, quarantine_dir
@@ -241,21 +241,18 @@ def quarantine_page(ctx: Context, data: QuarantineQuery) -> QuarantinePage:
         connection.close()
     rows = page.to_pylist()
     # Quarantined values are raw data: the read is recorded like any other (X5, X6).
-    record_event(
+    record_read(
         ctx,
-        DataRead(
-            subject_id=run.source_id or run.library_id or run.id,
-            source_id=run.source_id,
-            library_id=run.library_id,
-            mode="quarantine",
-            version=run.version,
-            where={"offset": str(data.offset)},
-            rows=len(rows),
-            purpose="quarantine",
-            run_id=run.id,
-            client_address=ctx.client_address,
-            audit_release=release,
-            **decision_fields(decision),
-        ),
+        decision,
+        release=release,
+        subject_id=run.source_id or run.library_id or run.id,
+        source_id=run.source_id,
+        library_id=run.library_id,
+        mode="quarantine",
+        version=run.version,
+        where={"offset": str(data.offset)},
+        rows=len(rows),
+        purpose="quarantine",
+        run_id=run.id,
     )
     return QuarantinePage(run_id=run.id, total=total, columns=page.schema.names, rows=rows)

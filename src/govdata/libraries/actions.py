@@ -8,8 +8,7 @@ from govdata.access.enforce import require_grade
 from govdata.access.policy import ReadKind
 from govdata.actions import ActionSet, Context
 from govdata.aggregation.data_actions import jsonable
-from govdata.aggregation.events import DataRead
-from govdata.aggregation.grading import decision_fields, library_resources
+from govdata.aggregation.grading import library_resources, record_read
 from govdata.aggregation.masked_reads import mask_page, sensitive_by_checks
 from govdata.aggregation.models import Library, LibraryMember, Run, Source
 from govdata.aggregation.presenters import run_out
@@ -19,7 +18,6 @@ from govdata.aggregation.store import ACTIVE_RUN_STATES, declared_columns, get_s
 from govdata.audit.guard import ReadAttempt, guard_read
 from govdata.db import new_id
 from govdata.errors import Conflict, InvalidInput, NotFound
-from govdata.events import record_event
 from govdata.lake.query import count_rows, read_rows
 from govdata.lake.tables import LakeTable
 from govdata.libraries.build import library_columns
@@ -285,23 +283,19 @@ def library_read(ctx: Context, data: LibraryDataQuery) -> LibraryPage:
     total = count_rows(lake, version=version, where=where)
     page = mask_page(table, sensitive_by_checks(library_columns(library)), decision)
     rows = jsonable(page.table.to_pylist())
-    record_event(
+    record_read(
         ctx,
-        DataRead(
-            subject_id=library.id,
-            source_id=None,
-            library_id=library.id,
-            mode="library",
-            version=version,
-            where=dict(data.where),
-            rows=len(rows),
-            purpose="query",
-            client_address=ctx.client_address,
-            audit_release=release,
-            audience=page.audience.value,
-            masked=page.masked,
-            **decision_fields(decision),
-        ),
+        decision,
+        release=release,
+        page=page,
+        subject_id=library.id,
+        source_id=None,
+        library_id=library.id,
+        mode="library",
+        version=version,
+        where=dict(data.where),
+        rows=len(rows),
+        purpose="query",
     )
     return LibraryPage(
         library_id=library.id,
