@@ -218,7 +218,8 @@ class Utf8Stream(io.RawIOBase):
             raise
         if not len(chunk):
             return b""
-        if len(chunk) > 1 and memoryview(chunk)[-1] == _CR:
+        # Indexed, not through memoryview: a resized Arrow buffer exports its capacity.
+        if len(chunk) > 1 and chunk[len(chunk) - 1] == _CR:
             # pyarrow's CSV reader drops the "\n" of a quoted "\r\n" split between
             # two reads (pyarrow 26): a read never ends in "\r" while more follows.
             self._pending = b"\r" + self._pending
