@@ -26,3 +26,7 @@ def test_the_aggregation_benchmark_runs_and_reports_ratios(tmp_path: Path) -> No
     assert results["bare_merge"]["updated"] == results["merge"]["updated"]
     assert results["load_ratio"] > 0
     assert results["merge_ratio"] > 0
+    assert results["encrypted_load"]["rows_written"] == results["load"]["rows_written"]
+    assert results["encrypted_merge"]["inserted"] == results["merge"]["inserted"]
+    assert results["encrypted_merge"]["updated"] == results["merge"]["updated"]
+    assert results["encryption_load_overhead"] > 0

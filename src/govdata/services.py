@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from govdata.access.grants import GrantSource, NoGrants
 from govdata.aggregation.dispatch import JobDispatcher
 from govdata.catalog.indexing import SearchService
+from govdata.crypto.keystore import KeyStore, LocalKeyStore
 from govdata.lake.location import StorageLocation, location_from_uri
 from govdata.secretbox import SecretBox
 from govdata.settings import Settings
@@ -27,6 +28,8 @@ class Services:
     jobs: JobDispatcher
     # Explicit access grants the grade decision takes (none until sharing stores them).
     grants: GrantSource
+    # Master keys wrapping the data keys of encrypted lake columns (X4).
+    keystore: KeyStore
 
 
 def build_services(settings: Settings) -> Services:
@@ -37,4 +40,5 @@ def build_services(settings: Settings) -> Services:
         lake=location_from_uri(settings.effective_lake_uri, settings.lake_storage_options),
         jobs=JobDispatcher(settings),
         grants=NoGrants(),
+        keystore=LocalKeyStore(settings.keys_dir),
     )

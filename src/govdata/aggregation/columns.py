@@ -46,6 +46,9 @@ class Check(StrEnum):
     SEX = "sex"  # GB/T 2261.1: 0 未知, 1 男, 2 女, 9 未说明
 
 
+# Personal identifiers stored encrypted unless a column says otherwise (X4).
+ENCRYPTED_BY_DEFAULT = frozenset({Check.ID_NUMBER, Check.PHONE})
+
 CHECK_LABELS = {
     Check.ID_NUMBER: "公民身份号码（GB 11643 校验码）",
     Check.CREDIT_CODE: "统一社会信用代码（GB 32100 校验码）",
@@ -75,6 +78,11 @@ class ColumnSpec(StrictInput):
     max_length: int = Field(default=DEFAULT_MAX_LENGTH, ge=1, le=1_000_000)
     precision: int = Field(default=18, ge=1, le=38, description="Decimal digits in all.")
     scale: int = Field(default=2, ge=0, le=18, description="Decimal digits after the point.")
+    encrypted: bool | None = Field(
+        default=None,
+        description="Store the column encrypted (SM4, deterministic). Default: yes for "
+        "citizen ID and phone number checks, no otherwise. Text columns only.",
+    )
 
     @field_validator("name")
     @classmethod
@@ -89,11 +97,20 @@ class ColumnSpec(StrictInput):
     def _decimal_shape(self) -> ColumnSpec:
         if self.scale > self.precision:
             raise ValueError("小数位数不能大于总位数")
+        if self.encrypted and self.type != ColumnType.STRING:
+            raise ValueError("只有文本列可以加密存储")
         return self
 
     @property
     def source_name(self) -> str:
         return self.source or self.name
+
+    @property
+    def is_encrypted(self) -> bool:
+        """Whether the column is stored encrypted (explicitly, or by its check)."""
+        if self.encrypted is not None:
+            return self.encrypted
+        return self.type == ColumnType.STRING and self.check in ENCRYPTED_BY_DEFAULT
 
     def arrow_type(self) -> pa.DataType:
         return arrow_type(self)

@@ -39,7 +39,7 @@ from govdata.aggregation.store import declared_columns, get_source, org_ref, rea
 from govdata.audit.guard import ReadAttempt, guard_read
 from govdata.errors import InvalidInput, NotFound
 from govdata.lake.manifest import file_manifest
-from govdata.lake.query import count_rows, read_rows
+from govdata.lake.protection import read_decrypted
 from govdata.lake.tables import LakeTable
 
 actions = ActionSet("aggregation-data")
@@ -139,16 +139,16 @@ def data_read(ctx: Context, data: DataQuery) -> DataPage:
         if not lake.exists():
             raise NotFound("该数据源尚未归集入库", code="lake_table_not_found")
         version = data.version if data.version is not None else lake.version()
-        where: dict[str, object] = dict(data.where)
-        table = read_rows(
+        table, total = read_decrypted(
+            ctx.session,
+            ctx.services.keystore,
             lake,
-            version=version,
+            version,
             columns=data.columns,
-            where=where,
+            where=data.where,
             limit=data.limit,
             offset=data.offset,
         )
-        total = count_rows(lake, version=version, where=where)
         names = table.schema.names
     page = mask_page(table, sensitive_columns(ctx.session, source, columns), decision)
     rows = jsonable(page.table.to_pylist())

@@ -47,6 +47,7 @@ from govdata.aggregation.convert import BatchConverter
 from govdata.aggregation.sources.base import ReadProgress, SourceBatch, SourceReader
 from govdata.errors import GovdataError
 from govdata.lake.checksum import Checksum
+from govdata.lake.protection import TableProtection, is_encrypted_type
 from govdata.lake.tables import TABLE_PROPERTIES
 
 Strategy = Literal["full", "incremental", "change_detection"]
@@ -86,6 +87,11 @@ class LoadPlan:
     # False for object storage: files are staged on local disk and handed to the
     # Delta writer, which uploads them and commits (decision 0009).
     write_in_place: bool = True
+    # The columns stored encrypted and their keys (None: nothing is encrypted).
+    protection: TableProtection | None = None
+
+    def stored_schema(self, schema: pa.Schema) -> pa.Schema:
+        return schema if self.protection is None else self.protection.stored_schema(schema)
 
 
 @dataclass
@@ -389,8 +395,9 @@ def _write_staged(
     table = _open_table(plan.table_uri, plan.storage_options) or _create_table(
         plan.table_uri, plan.storage_options, schema, plan.run_id
     )
-    stored = {field.name for field in table.schema().fields}
-    evolving = stored != set(schema.names)
+    # Columns added or gone, or a column starting or stopping being encrypted.
+    stored = {field.name: is_encrypted_type(field.type) for field in _arrow_fields(table)}
+    evolving = stored != {field.name: is_encrypted_type(field.type) for field in schema}
     dataset = pads.dataset([str(directory / name) for name, _ in files], format="parquet")
     write_deltalake(
         plan.table_uri,
@@ -457,8 +464,30 @@ def _commit(
     return table.version()
 
 
+def _check_encryption_unchanged(table: DeltaTable, schema: pa.Schema) -> None:
+    """A merge cannot change whether a column is stored encrypted: a full load must."""
+    stored = {field.name: field.type for field in _arrow_fields(table)}
+    changed = [
+        field.name
+        for field in schema
+        if field.name in stored
+        and is_encrypted_type(field.type) != is_encrypted_type(stored[field.name])
+    ]
+    if changed:
+        raise LoadFailed(
+            f"列“{'、'.join(changed)}”的加密存储设置已改变，增量归集无法合并，请先做一次全量归集",
+            code="encryption_changed",
+            fields={"columns": ",".join(changed)},
+        )
+
+
+def _arrow_fields(table: DeltaTable) -> pa.Schema:
+    return pa.schema(table.schema().to_arrow())
+
+
 def _metadata(plan: LoadPlan, outcome: LoadOutcome, operation: str) -> dict[str, str]:
-    return {
+    protection = {} if plan.protection is None else plan.protection.commit_metadata()
+    return protection | {
         "govdata.operation": operation,
         "govdata.run_id": plan.run_id,
         "govdata.source_id": plan.source_id,
@@ -533,6 +562,8 @@ class Loader:
         columns = _evolved_columns(plan, drift) if drift else list(plan.columns)
         existing = _open_table(plan.table_uri, plan.storage_options)
         merging = plan.strategy != "full" and existing is not None
+        if merging and existing is not None:
+            _check_encryption_unchanged(existing, plan.stored_schema(arrow_schema(columns)))
         outcome = self._stream(columns, existing, merging)
         outcome.drift = drift
         outcome.columns = columns
@@ -573,7 +604,7 @@ class Loader:
         self, columns: list[ColumnSpec], existing: DeltaTable | None, merging: bool
     ) -> LoadOutcome:
         plan = self.plan
-        schema = arrow_schema(columns)
+        schema = plan.stored_schema(arrow_schema(columns))
         converter = BatchConverter(columns)
         quarantine = _QuarantineWriter(plan.quarantine_dir)
         counts: dict[str, int] = {}
@@ -582,7 +613,11 @@ class Loader:
         writer = _FileWriter(directory, schema, plan.run_id)
         newest: Any = None
 
+        protection = plan.protection
+
         def keep(table: pa.Table) -> None:
+            if protection is not None:
+                table = protection.encrypt(table)
             checksum.add_batch(table)
             writer.write(table)
 

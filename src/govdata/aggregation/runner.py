@@ -17,7 +17,7 @@ import os
 import socket
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -45,6 +45,8 @@ from govdata.errors import GovdataError
 from govdata.events import record_event
 from govdata.lake.location import LocalLocation
 from govdata.lake.locks import writer_lock
+from govdata.lake.protection import protection_for_writing, written_key_version
+from govdata.lake.tables import LakeTable
 from govdata.settings import Settings
 
 if TYPE_CHECKING:
@@ -215,6 +217,13 @@ def _source_work(
         max_bad_ratio=source.max_bad_ratio,
         ignored_source_columns=tuple(source.options.get("ignore_columns", ())),
     )
+    protection = protection_for_writing(
+        session,
+        services.keystore,
+        source.table_name,
+        [column.name for column in columns if column.is_encrypted],
+    )
+    lake = LakeTable(services.lake, source.table_name)
     spec = reader_spec(settings, services.secretbox, source)
     updated_source = None
     if watermark is not None and source.updated_column:
@@ -227,7 +236,12 @@ def _source_work(
             watermark=Watermark(updated_source, watermark) if updated_source else None,
         )
         with writer_lock(services.lake, source.table_name), reader:
-            return Loader(plan, reader, progress).run()
+            protected = plan
+            if protection is not None:
+                # A merge keeps the key version the table's values were written with.
+                keep = written_key_version(lake) if plan.strategy != "full" else None
+                protected = replace(plan, protection=protection.keeping(keep))
+            return Loader(protected, reader, progress).run()
 
     return work
 

@@ -14,6 +14,7 @@ The definition, version 1 (``CHECKSUM_ALGORITHM``):
    timestamp     integer microseconds since 1970-01-01T00:00:00 (negative before);
                  a timestamp without time zone is read as UTC
    boolean       ``true`` / ``false``
+   binary        lower-case hexadecimal (an encrypted column: its stored bytes)
    ============  ==============================================================
 
 2. The row's hash is the first 8 bytes of the MD5 of that text's UTF-8 encoding,
@@ -24,7 +25,8 @@ The definition, version 1 (``CHECKSUM_ALGORITHM``):
 
 In Spark SQL, for example, a row hash is
 ``conv(substr(md5(concat_ws(chr(31), ...)), 1, 16), 16, 10)`` over the rendered
-columns; :func:`row_checksum_python` is the executable reference.
+columns (a binary column rendered as ``lower(hex(column))``);
+:func:`row_checksum_python` is the executable reference.
 
 A string that itself contains U+001F, or is the two characters ``\\N``, can render
 like a different row: the checksum detects lost, added and changed rows, it is not
@@ -81,6 +83,8 @@ def _iso_date(value: date) -> str:
 # Checked in order: bool before int (a bool is an int), datetime before date.
 _RENDERERS: tuple[tuple[type, Callable[[Any], str]], ...] = (
     (bool, lambda value: "true" if value else "false"),
+    (bytes, bytes.hex),
+    (bytearray, bytearray.hex),
     (int, str),
     (str, str),
     (Decimal, lambda value: format(value, "f")),
@@ -125,13 +129,25 @@ def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _is_binary(data_type: pa.DataType) -> bool:
+    return bool(
+        pa.types.is_binary(data_type)
+        or pa.types.is_large_binary(data_type)
+        or pa.types.is_binary_view(data_type)
+    )
+
+
 def _value_text_sql(column: str, data_type: pa.DataType) -> str:
     if pa.types.is_dictionary(data_type):
         return _value_text_sql(column, data_type.value_type)
-    if pa.types.is_string(data_type) or pa.types.is_large_string(data_type):
+    if (
+        pa.types.is_string(data_type)
+        or pa.types.is_large_string(data_type)
+        or pa.types.is_string_view(data_type)
+    ):
         return column
-    if pa.types.is_string_view(data_type):
-        return column
+    if _is_binary(data_type):
+        return f"lower(hex({column}))"
     if pa.types.is_decimal128(data_type) and data_type.precision == data_type.scale:
         # DuckDB writes DECIMAL(s,s) without the leading zero (".50"); put it back.
         return rf"regexp_replace(CAST({column} AS VARCHAR), '^(-?)\.', '\10.')"

@@ -18,7 +18,7 @@ from govdata.aggregation.store import ACTIVE_RUN_STATES, declared_columns, get_s
 from govdata.audit.guard import ReadAttempt, guard_read
 from govdata.db import new_id
 from govdata.errors import Conflict, InvalidInput, NotFound
-from govdata.lake.query import count_rows, read_rows
+from govdata.lake.protection import read_decrypted
 from govdata.lake.tables import LakeTable
 from govdata.libraries.build import library_columns
 from govdata.libraries.schemas import (
@@ -278,9 +278,15 @@ def library_read(ctx: Context, data: LibraryDataQuery) -> LibraryPage:
             offset=data.offset,
         ),
     )
-    where: dict[str, object] = dict(data.where)
-    table = read_rows(lake, version=version, where=where, limit=data.limit, offset=data.offset)
-    total = count_rows(lake, version=version, where=where)
+    table, total = read_decrypted(
+        ctx.session,
+        ctx.services.keystore,
+        lake,
+        version,
+        where=data.where,
+        limit=data.limit,
+        offset=data.offset,
+    )
     page = mask_page(table, sensitive_by_checks(library_columns(library)), decision)
     rows = jsonable(page.table.to_pylist())
     record_read(

@@ -12,17 +12,19 @@ library version can always be traced back to the loads it was built from.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, NamedTuple
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import select
+import pyarrow.dataset as pads
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from govdata.aggregation.columns import ColumnSpec, ColumnType, arrow_type
 from govdata.aggregation.loading import LoadFailed, LoadOutcome, commit_overwrite
 from govdata.aggregation.models import Library, LibraryMember, Run, Source
+from govdata.lake.protection import TableProtection, protection_for_reading, protection_for_writing
 from govdata.lake.tables import LakeTable
 from govdata.settings import Settings
 
@@ -63,6 +65,37 @@ def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+class _MemberInput(NamedTuple):
+    source_id: str
+    lake: LakeTable
+    version: int
+    member: LibraryMember
+    # Members' encrypted columns are decrypted as they are read (X4).
+    protection: TableProtection | None
+
+
+def _member_inputs(
+    session: Session, services: Services, members: Sequence[Row[LibraryMember, Source]]
+) -> list[_MemberInput]:
+    inputs = []
+    for member, source in members:
+        lake = LakeTable(services.lake, source.table_name)
+        version = lake.version() if lake.exists() else None
+        if version is None:
+            raise LoadFailed(f"成员数据源“{source.name}”尚未归集入库", code="library_member_empty")
+        protection = protection_for_reading(session, services.keystore, lake, version)
+        inputs.append(_MemberInput(source.id, lake, version, member, protection))
+    return inputs
+
+
+def _decrypting(dataset: pads.Dataset, protection: TableProtection) -> pa.RecordBatchReader:
+    """The dataset's rows, read once, with the encrypted columns in plain text."""
+    return pa.RecordBatchReader.from_batches(
+        protection.plain_schema(dataset.schema),
+        (protection.decrypt_batch(batch) for batch in dataset.to_batches()),
+    )
+
+
 def build_plan(
     session: Session, settings: Settings, services: Services, run: Run
 ) -> Callable[[], LoadOutcome]:
@@ -82,22 +115,23 @@ def build_plan(
     keys = list(library.key_columns)
     table_uri = services.lake.table_uri(library.table_name)
     storage_options = services.lake.storage_options()
-    inputs: list[tuple[str, LakeTable, int, LibraryMember]] = []
-    for member, source in members:
-        lake = LakeTable(services.lake, source.table_name)
-        version = lake.version() if lake.exists() else None
-        if version is None:
-            raise LoadFailed(f"成员数据源“{source.name}”尚未归集入库", code="library_member_empty")
-        inputs.append((source.id, lake, version, member))
+    inputs = _member_inputs(session, services, members)
+    protection = protection_for_writing(
+        session,
+        services.keystore,
+        library.table_name,
+        [column.name for column in columns if column.is_encrypted],
+    )
+    stored_schema = schema if protection is None else protection.stored_schema(schema)
     run_id = run.id
     has_updated = any(c.name == "updated_at" for c in columns)
 
     def batches(connection: duckdb.DuckDBPyConnection) -> Iterator[pa.Table]:
         selects = []
-        for index, (source_id, lake, version, member) in enumerate(inputs):
+        for index, (source_id, lake, version, member, opened) in enumerate(inputs):
             name = f"member_{index}"
             dataset = lake.dataset(version)
-            connection.register(name, dataset)
+            connection.register(name, dataset if opened is None else _decrypting(dataset, opened))
             present = set(dataset.schema.names)
             parts = []
             for column in columns:
@@ -119,12 +153,13 @@ def build_plan(
         )
         reader = connection.sql(query).to_arrow_reader(256_000)
         for batch in reader:
-            yield pa.Table.from_batches([batch]).cast(schema)
+            rows = pa.Table.from_batches([batch]).cast(schema)
+            yield rows if protection is None else protection.encrypt(rows)
 
     def work() -> LoadOutcome:
         connection = duckdb.connect()
         try:
-            member_versions = {source_id: version for source_id, _, version, _ in inputs}
+            member_versions = {item.source_id: item.version for item in inputs}
 
             def metadata(rows: int, checksum: str) -> dict[str, str]:
                 return {
@@ -135,12 +170,12 @@ def build_plan(
                     "govdata.rows_written": str(rows),
                     "govdata.checksum": checksum,
                     "govdata.checksum_scope": "version",
-                }
+                } | ({} if protection is None else protection.commit_metadata())
 
             version, rows, checksum = commit_overwrite(
                 table_uri,
                 storage_options=storage_options,
-                schema=schema,
+                schema=stored_schema,
                 batches=batches(connection),
                 metadata=metadata,
                 run_id=run_id,

@@ -47,15 +47,18 @@ def split_names(text: str) -> list[str]:
 
 # --- declared columns ---------------------------------------------------------------
 
-COLUMN_FIELDS = ("name", "label", "type", "required", "check", "source")
+COLUMN_FIELDS = ("name", "label", "type", "required", "check", "encrypted", "source")
 BLANK_COLUMN = {
     "name": "",
     "label": "",
     "type": "string",
     "required": "",
     "check": "",
+    "encrypted": "",
     "source": "",
 }
+# The encryption choice of a column row: by its check (blank), on, or off.
+ENCRYPTED_CHOICES = {"on": True, "off": False}
 ROWS_AT_A_TIME = 10
 _ROW_NAME = re.compile(r"^(columns|std)-(\d{1,4})-(\w+)$")
 
@@ -85,6 +88,7 @@ def column_input(row: Mapping[str, str], *, with_source: bool = True) -> dict[st
         "type": row["type"] or "string",
         "required": row["required"] == "on",
         "check": row["check"] or None,
+        "encrypted": ENCRYPTED_CHOICES.get(row.get("encrypted", "")),
     }
     if with_source:
         column["source"] = row["source"] or None
