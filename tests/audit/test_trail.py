@@ -79,3 +79,31 @@ def test_an_auditor_of_another_department_does_not_see_the_events(
     actor = make_user(registry, agg_operator, "hr-auditor", other, Role.AUDITOR)
     page = registry.run("audit_search", context_for(agg_operator, actor), {"actor": "provider"})
     assert page.rows == []
+
+
+def test_looked_up_id_numbers_are_recorded_as_keyed_pseudonyms_an_auditor_can_still_search(
+    registry: ActionRegistry, source_id: str, as_user: As
+) -> None:
+    id_number = "150102199003071237"
+    registry.run(
+        "data_read",
+        as_user("provider"),
+        {"source_id": source_id, "where": {"id_number": id_number}},
+    )
+    registry.run(
+        "data_read", as_user("provider"), {"source_id": source_id, "where": {"name": "王芳"}}
+    )
+
+    trail = registry.run("audit_search", as_user("auditor"), {"action": "aggregation:data:read"})
+    found = registry.run("audit_search", as_user("auditor"), {"looked_up": id_number})
+    by_name = registry.run("audit_search", as_user("auditor"), {"looked_up": "王芳"})
+    other = registry.run("audit_search", as_user("auditor"), {"looked_up": "11010519491231002X"})
+
+    recorded = [row.data["where"] for row in trail.rows if row.data.get("where")]
+    assert {"name": "王芳"} in recorded  # not a sensitive column: kept as typed
+    (pseudonymised,) = [where["id_number"] for where in recorded if "id_number" in where]
+    assert pseudonymised.startswith("sm3:1:") and id_number not in pseudonymised
+    assert id_number not in str([row.data for row in trail.rows])
+    assert [row.data["where"] for row in found.rows] == [{"id_number": pseudonymised}]
+    assert [row.data["where"] for row in by_name.rows] == [{"name": "王芳"}]
+    assert other.rows == []

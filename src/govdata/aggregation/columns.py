@@ -8,6 +8,7 @@ declare theirs the same way (:mod:`govdata.libraries.standards`).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Annotated
 
@@ -131,6 +132,11 @@ def arrow_type(column: ColumnSpec) -> pa.DataType:
             return pa.timestamp("us")
         case ColumnType.BOOLEAN:
             return pa.bool_()
+
+
+def encrypted_names(columns: Sequence[ColumnSpec]) -> list[str]:
+    """The names of the columns stored encrypted."""
+    return [column.name for column in columns if column.is_encrypted]
 
 
 def arrow_schema(columns: list[ColumnSpec]) -> pa.Schema:

@@ -21,7 +21,7 @@ from govdata.access.enforce import (
 )
 from govdata.access.policy import Decision, ReadKind
 from govdata.actions import ActionSet, Context
-from govdata.aggregation.columns import ColumnSpec
+from govdata.aggregation.columns import ColumnSpec, encrypted_names
 from govdata.aggregation.convert import BatchConverter
 from govdata.aggregation.grading import record_read, source_resource
 from govdata.aggregation.masked_reads import mask_page, sensitive_columns
@@ -37,6 +37,7 @@ from govdata.aggregation.schemas import (
 from govdata.aggregation.sources.registry import open_reader
 from govdata.aggregation.store import declared_columns, get_source, org_ref, reader_spec
 from govdata.audit.guard import ReadAttempt, guard_read
+from govdata.audit.lookups import recorded_where
 from govdata.errors import InvalidInput, NotFound
 from govdata.lake.manifest import file_manifest
 from govdata.lake.protection import read_decrypted
@@ -115,6 +116,9 @@ def data_read(ctx: Context, data: DataQuery) -> DataPage:
     if data.columns:
         _check_names(columns, data.columns, "columns")
     total: int | None = None
+    sensitive = sensitive_columns(ctx.session, source, columns)
+    # Looked-up values of sensitive columns are recorded as keyed pseudonyms.
+    recorded = recorded_where(ctx, data.where, {*sensitive, *encrypted_names(columns)})
     # Before any data is read or returned: the behaviour rules (X6).
     release = guard_read(
         ctx,
@@ -125,7 +129,7 @@ def data_read(ctx: Context, data: DataQuery) -> DataPage:
             grade=decision.grade.value if decision.grade else None,
             rows=data.limit,
             version=data.version,
-            where=dict(data.where),
+            where=recorded,
             offset=data.offset,
         ),
     )
@@ -150,7 +154,7 @@ def data_read(ctx: Context, data: DataQuery) -> DataPage:
             offset=data.offset,
         )
         names = table.schema.names
-    page = mask_page(table, sensitive_columns(ctx.session, source, columns), decision)
+    page = mask_page(table, sensitive, decision)
     rows = jsonable(page.table.to_pylist())
     record_read(
         ctx,
@@ -162,7 +166,7 @@ def data_read(ctx: Context, data: DataQuery) -> DataPage:
         library_id=None,
         mode=source.mode,
         version=version,
-        where=dict(data.where),
+        where=recorded,
         rows=len(rows),
         purpose="query",
     )

@@ -29,6 +29,11 @@ class AuditQuery(StrictInput):
     )
     source_id: str | None = Field(default=None, max_length=64)
     version: int | None = Field(default=None, ge=0)
+    looked_up: str | None = Field(
+        default=None,
+        max_length=200,
+        description="查询条件中的值（如公民身份号码）：找出查过它的读取；敏感值按其假名比对",
+    )
     offset: int = Field(default=0, ge=0, le=100_000)
     limit: int = Field(default=100, ge=1, le=1000)
 

@@ -18,6 +18,7 @@ from govdata.accounts.models import Application, User
 from govdata.actions import Context
 from govdata.aggregation.models import Library, Source
 from govdata.audit.history import DATA_READ, REQUEST_REFUSED
+from govdata.audit.lookups import LookupMatcher
 from govdata.audit.schemas import AuditQuery, AuditRow
 from govdata.authz import NODE_ROOT, OrgRef
 from govdata.events import EventRecord
@@ -158,7 +159,11 @@ def base_query(data: AuditQuery) -> Select[EventRecord]:
     return query.order_by(EventRecord.occurred_at.desc(), EventRecord.id)
 
 
-def matches(row: AuditRow, record: EventRecord, data: AuditQuery) -> bool:
+def matches(
+    row: AuditRow, record: EventRecord, data: AuditQuery, looked_up: LookupMatcher | None = None
+) -> bool:
+    if looked_up is not None and not looked_up.matches(record.data.get("where")):
+        return False
     if data.client_address and row.client_address != data.client_address:
         return False
     if data.reason and data.reason not in row.reason:
@@ -186,9 +191,10 @@ def search(ctx: Context, data: AuditQuery, permission: str) -> tuple[list[AuditR
     scope = Scope(ctx, permission)
     wanted = data.offset + data.limit
     found: list[AuditRow] = []
+    looked_up = LookupMatcher(ctx, data.looked_up) if data.looked_up else None
     for record in scan(ctx.session, data):
         row = audit_row(record)
-        if not matches(row, record, data) or not scope.sees(record):
+        if not matches(row, record, data, looked_up) or not scope.sees(record):
             continue
         found.append(row)
         if len(found) > wanted:

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from govdata.access.enforce import require_grade
 from govdata.access.policy import ReadKind
 from govdata.actions import ActionSet, Context
+from govdata.aggregation.columns import encrypted_names
 from govdata.aggregation.data_actions import jsonable
 from govdata.aggregation.grading import library_resources, record_read
 from govdata.aggregation.masked_reads import mask_page, sensitive_by_checks
@@ -16,6 +17,7 @@ from govdata.aggregation.run_actions import enqueue
 from govdata.aggregation.schemas import RunOut
 from govdata.aggregation.store import ACTIVE_RUN_STATES, declared_columns, get_source, org_ref
 from govdata.audit.guard import ReadAttempt, guard_read
+from govdata.audit.lookups import recorded_where
 from govdata.db import new_id
 from govdata.errors import Conflict, InvalidInput, NotFound
 from govdata.lake.protection import read_decrypted
@@ -265,6 +267,9 @@ def library_read(ctx: Context, data: LibraryDataQuery) -> LibraryPage:
         raise NotFound("该库尚未构建", code="lake_table_not_found")
     decision = require_grade(ctx, library_resources(ctx.session, library), ReadKind.VALUES)
     version = data.version if data.version is not None else lake.version()
+    columns = library_columns(library)
+    sensitive = sensitive_by_checks(columns)
+    recorded = recorded_where(ctx, data.where, {*sensitive, *encrypted_names(columns)})
     release = guard_read(
         ctx,
         ReadAttempt(
@@ -274,7 +279,7 @@ def library_read(ctx: Context, data: LibraryDataQuery) -> LibraryPage:
             grade=decision.grade.value if decision.grade else None,
             rows=data.limit,
             version=data.version,
-            where=dict(data.where),
+            where=recorded,
             offset=data.offset,
         ),
     )
@@ -287,7 +292,7 @@ def library_read(ctx: Context, data: LibraryDataQuery) -> LibraryPage:
         limit=data.limit,
         offset=data.offset,
     )
-    page = mask_page(table, sensitive_by_checks(library_columns(library)), decision)
+    page = mask_page(table, sensitive, decision)
     rows = jsonable(page.table.to_pylist())
     record_read(
         ctx,
@@ -299,7 +304,7 @@ def library_read(ctx: Context, data: LibraryDataQuery) -> LibraryPage:
         library_id=library.id,
         mode="library",
         version=version,
-        where=dict(data.where),
+        where=recorded,
         rows=len(rows),
         purpose="query",
     )

@@ -35,6 +35,7 @@ FILTERS = (
     ("reason", "依据（关系、授权、拒绝代码、告警编号）"),
     ("source_id", "数据源或库编号"),
     ("version", "数据版本"),
+    ("looked_up", "查询过的值（如身份证号）"),
 )
 STATUS_LABELS = {"open": "待复核", "released": "已放行", "confirmed": "已确认"}
 PAGE_SIZE = 100
