@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench import bench_action_layer, bench_aggregation
+from bench import bench_action_layer, bench_aggregation, bench_profiles, bench_quality
 
 
 def test_the_action_layer_benchmark_runs_and_reports_ratios() -> None:
@@ -30,3 +30,20 @@ def test_the_aggregation_benchmark_runs_and_reports_ratios(tmp_path: Path) -> No
     assert results["encrypted_merge"]["inserted"] == results["merge"]["inserted"]
     assert results["encrypted_merge"]["updated"] == results["merge"]["updated"]
     assert results["encryption_load_overhead"] > 0
+
+
+def test_the_profile_benchmark_runs_and_scores_the_linking() -> None:
+    results = bench_profiles.main(["--people", "3000", "--repeats", "1"])
+    assert results["records"] == 9000
+    assert results["linked"]["valid_id"]["precision"] >= 0.99
+    assert results["linked"]["overall"]["recall"] > results["baseline"]["overall"]["recall"]
+    assert results["ids_unchanged_on_rerun"] == 9000
+    assert results["link_ratio"] > 0
+
+
+def test_the_quality_benchmark_runs_and_reports_the_ratio(tmp_path: Path) -> None:
+    results = bench_quality.main(["--rows", "3000", "--repeats", "1", "--workdir", str(tmp_path)])
+    assert results["rows"] == 3000
+    assert results["ratio"] > 0
+    assert len(results["detail"]["rules"]) == 16
+    assert results["detail"]["rules"]["id_valid"]["failed"] > 0

@@ -38,6 +38,8 @@ TOP_LEVEL_COMMANDS = (
     "aggregation",
     "ledger",
     "keys",
+    "quality",
+    "profiles",
     "settings",
     "actions",
 )

@@ -113,6 +113,9 @@ EXPECTATIONS: dict[str, Reads | NotARead] = {
     "version_manifest": Reads(VALUES, "the source's entry: the file list hands the data over"),
     "quarantine_page": Reads(VALUES, "the run's source (or library members): raw values"),
     "version_list": Reads(METADATA, "the source's entry: commit metadata, no values"),
+    "lineage_graph": Reads(
+        METADATA, "a source's entry: origins, jobs, versions and column names, no values"
+    ),
     "source_register": NotARead("registers a source; no data is read"),
     "source_update": NotARead("changes a source's settings"),
     "source_get": NotARead("a source's configuration (declared columns), no values"),
@@ -132,6 +135,33 @@ EXPECTATIONS: dict[str, Reads | NotARead] = {
     "library_build": NotARead("starts a build inside the platform"),
     "library_get": NotARead("a library's schema and members, no values"),
     "library_list": NotARead("libraries' schemas and members, no values"),
+    "profile_build": NotARead(
+        "links sources inside the platform; needs profile:manage over every source's holder"
+    ),
+    # objections: the record is named by its key; the filing is decided like a read of it
+    # data elements: the shared vocabulary, and conformance against it
+    "element_list": NotARead("national and node data element definitions, no data"),
+    "element_define": NotARead("defines a data element; no data is read"),
+    "element_check_entry": Reads(METADATA, "the entry's items, decided as entry_show decides"),
+    "element_check_source": Reads(
+        VALUES, "the source's entry: values outside code lists are values of the data"
+    ),
+    "objection_file": NotARead(
+        "files an objection; the record's existence is checked under the reporter's own "
+        "grade decision on the source, and nothing of it is returned"
+    ),
+    "objection_answer": NotARead("the holder answers about its own record"),
+    "objection_accept": NotARead("the reporter closes its own objection"),
+    "objection_dispute": NotARead("the reporter disputes the answer"),
+    "objection_escalate": NotARead("the authority takes up an objection in its scope"),
+    "objection_resolve": NotARead("the authority decides an objection in its scope"),
+    "objection_get": NotARead(
+        "an objection and the key of the record the reporter named, shown to the two parties "
+        "and their authorities only; no values of the data"
+    ),
+    "objection_list": NotARead("objections of the caller's scope; no values of the data"),
+    "profile_get": Reads(VALUES, "every contributing source's entry, against its holder"),
+    "profile_search": Reads(VALUES, "the entries of the sources behind the profiles found"),
     "ledger_entries": NotARead(
         "ledger entries record events (who read or changed what, under which decision), "
         "not the data; node-wide to holders of ledger:read (auditors, reviewers)"
@@ -147,6 +177,35 @@ EXPECTATIONS: dict[str, Reads | NotARead] = {
     "audit_export": NotARead("the audit search as CSV: events, not the data"),
     "audit_alert_list": NotARead("alerts of the behaviour rules: counts and thresholds"),
     "audit_alert_review": NotARead("releases or confirms an alert; returns the alert"),
+    # data quality
+    "quality_failures": Reads(
+        VALUES, "failing rows' keys and values: the source's entry (or each library member's)"
+    ),
+    "quality_rules_set": NotARead("declares a resource's rules; no data is read"),
+    "quality_rules_get": NotARead("a resource's rules, no values"),
+    "quality_run_start": NotARead(
+        "evaluates inside the platform; returns counts and scores, no values"
+    ),
+    "quality_run_get": NotARead("a quality run's counts and scores"),
+    "quality_run_list": NotARead("quality runs' counts and scores"),
+    "quality_scores": NotARead("scores rolled up from counts, no values"),
+    # multi-source verification and duplicate collection (G3, G4)
+    "verification_authority_set": WRITE,
+    "verification_authority_list": NotARead("which table is authoritative for which field"),
+    "verification_run_start": NotARead(
+        "compares inside the platform; needs verification:run over every input's holder; "
+        "returns counts, no values"
+    ),
+    "verification_run_get": NotARead("a comparison run's inputs and counts per field"),
+    "verification_run_list": NotARead("comparison runs' inputs and counts"),
+    "verification_conflicts": Reads(
+        VALUES, "every input's entry (each library member's), against its holder"
+    ),
+    "duplicate_scan": NotARead(
+        "measures overlap inside the platform; needs verification:run over every source's "
+        "holder; returns column names and ratios, no values"
+    ),
+    "duplicate_list": NotARead("column names and overlap ratios of scans, no values"),
 }
 
 

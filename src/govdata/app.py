@@ -28,8 +28,12 @@ from govdata.portal import (
     aggregation_pages,
     audit_pages,
     catalog_pages,
+    element_pages,
     ledger_pages,
     library_pages,
+    lineage_pages,
+    objection_pages,
+    profile_pages,
 )
 from govdata.portal import applications as application_pages
 from govdata.portal import people as people_pages
@@ -129,8 +133,12 @@ def create_app(
         catalog_pages,
         aggregation_pages,
         library_pages,
+        lineage_pages,
+        objection_pages,
+        element_pages,
         ledger_pages,
         audit_pages,
+        profile_pages,
     ):
         app.include_router(pages.router)
     app.add_api_route("/healthz", healthz, methods=["GET", "HEAD"], include_in_schema=False)

@@ -26,13 +26,31 @@ from govdata.catalog import (
     system_actions,
 )
 from govdata.catalog.permissions import PERMISSIONS as CATALOG_PERMISSIONS
+from govdata.elements import actions as element_actions
+from govdata.elements.permissions import PERMISSIONS as ELEMENT_PERMISSIONS
 from govdata.ledger import actions as ledger_record_actions
 from govdata.ledger.permissions import PERMISSIONS as LEDGER_PERMISSIONS
 from govdata.libraries import actions as library_actions
+from govdata.lineage import actions as lineage_actions
 from govdata.nodes import actions as node_actions
 from govdata.nodes.permissions import PERMISSIONS as NODE_PERMISSIONS
+from govdata.objections import actions as objection_actions
+from govdata.objections.permissions import PERMISSIONS as OBJECTION_PERMISSIONS
 from govdata.orgs import actions as org_actions
 from govdata.orgs.permissions import PERMISSIONS as ORG_PERMISSIONS
+from govdata.profiles import actions as profile_actions
+from govdata.profiles.permissions import PERMISSIONS as PROFILE_PERMISSIONS
+from govdata.sharing import application_actions as share_application_actions
+from govdata.sharing import grant_actions as share_grant_actions
+from govdata.sharing.permissions import PERMISSIONS as SHARING_PERMISSIONS
+from govdata.quality import rule_actions as quality_rule_actions
+from govdata.quality import run_actions as quality_run_actions
+from govdata.quality import score_actions as quality_score_actions
+from govdata.quality.permissions import PERMISSIONS as QUALITY_PERMISSIONS
+from govdata.verification import authority_actions as verification_authority_actions
+from govdata.verification import duplicate_actions as verification_duplicate_actions
+from govdata.verification import run_actions as verification_run_actions
+from govdata.verification.permissions import PERMISSIONS as VERIFICATION_PERMISSIONS
 
 ACTION_SETS: tuple[ActionSet, ...] = (
     node_actions.actions,
@@ -51,8 +69,20 @@ ACTION_SETS: tuple[ActionSet, ...] = (
     run_actions.actions,
     data_actions.actions,
     library_actions.actions,
+    lineage_actions.actions,
+    objection_actions.actions,
+    share_application_actions.actions,
+    share_grant_actions.actions,
+    element_actions.actions,
     ledger_record_actions.actions,
     audit_actions.actions,
+    quality_rule_actions.actions,
+    quality_run_actions.actions,
+    quality_score_actions.actions,
+    profile_actions.actions,
+    verification_authority_actions.actions,
+    verification_run_actions.actions,
+    verification_duplicate_actions.actions,
 )
 
 PERMISSIONS: tuple[Permission, ...] = (
@@ -64,6 +94,12 @@ PERMISSIONS: tuple[Permission, ...] = (
     *ACCESS_PERMISSIONS,
     *LEDGER_PERMISSIONS,
     *AUDIT_PERMISSIONS,
+    *OBJECTION_PERMISSIONS,
+    *SHARING_PERMISSIONS,
+    *ELEMENT_PERMISSIONS,
+    *QUALITY_PERMISSIONS,
+    *PROFILE_PERMISSIONS,
+    *VERIFICATION_PERMISSIONS,
 )
 
 

@@ -30,7 +30,9 @@ from govdata.crypto.cli import keys_app
 from govdata.db import Database
 from govdata.errors import GovdataError
 from govdata.ledger.cli import ledger_app
-from govdata.services import build_services
+from govdata.profiles.cli import profiles_app
+from govdata.quality.cli import quality_app
+from govdata.services import Services, build_services
 from govdata.settings import Settings
 
 app = typer.Typer(
@@ -57,6 +59,8 @@ app.add_typer(catalog_app, name="catalog")
 app.add_typer(aggregation_app, name="aggregation")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(keys_app, name="keys")
+app.add_typer(quality_app, name="quality")
+app.add_typer(profiles_app, name="profiles")
 
 
 class AssignableRole(StrEnum):
@@ -122,7 +126,20 @@ def _demo_aggregation(settings: Settings, db: Database) -> dict[str, str]:
         if build is not None:
             finished = execute_run(build, settings, db, services)
             outcome["人口基础库"] = f"{finished.status}（{finished.rows_written} 人）"
+            if finished.status == "succeeded":
+                outcome.update(_demo_quality(settings, db, services))
     return outcome
+
+
+def _demo_quality(settings: Settings, db: Database, services: Services) -> dict[str, str]:
+    """Set the demo quality rules on the built population library and run them once."""
+    from govdata.quality.demo import load_demo_quality
+
+    checked = as_operator(settings, db, load_demo_quality, services=services)
+    if not checked:
+        return {}
+    score = "—" if checked["score"] is None else f"{checked['score'] * 100:.1f}"
+    return {"数据质量": f"{score} 分（不符合规则 {checked['failed']} 行次）"}
 
 
 @app.command()

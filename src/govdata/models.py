@@ -27,10 +27,29 @@ from govdata.catalog.models import (
     Obligation,
 )
 from govdata.db import Base
+from govdata.elements.models import NodeElement
 from govdata.events import EventRecord
 from govdata.ledger import models as ledger_models  # noqa: F401 (registers the ledger tables)
 from govdata.nodes.models import Node
+from govdata.objections.models import Objection, ObjectionStep
 from govdata.orgs.models import Division, DivisionEdition, Organisation
+from govdata.profiles.models import (
+    Profile,
+    ProfileAlias,
+    ProfileAttribute,
+    ProfileRecord,
+    ProfileRun,
+)
+from govdata.sharing.models import Grant, RefusalGround, ShareApplication
+from govdata.quality.models import QualityFailure, QualityRuleResult, QualityRuleSet, QualityRun
+from govdata.verification.models import (
+    DuplicatePair,
+    DuplicateScan,
+    VerificationAuthority,
+    VerificationConflict,
+    VerificationFieldStat,
+    VerificationRun,
+)
 
 __all__ = [
     "ApiKey",
@@ -40,8 +59,11 @@ __all__ = [
     "DataResource",
     "Division",
     "DivisionEdition",
+    "DuplicatePair",
+    "DuplicateScan",
     "EntryVersion",
     "EventRecord",
+    "Grant",
     "IndexQueueItem",
     "InformationItem",
     "InformationSystem",
@@ -49,12 +71,30 @@ __all__ = [
     "LibraryMember",
     "LoginSession",
     "Node",
+    "NodeElement",
+    "Objection",
+    "ObjectionStep",
     "Obligation",
     "Organisation",
+    "Profile",
+    "ProfileAlias",
+    "ProfileAttribute",
+    "ProfileRecord",
+    "ProfileRun",
+    "QualityFailure",
+    "QualityRuleResult",
+    "QualityRuleSet",
+    "QualityRun",
+    "RefusalGround",
     "RoleAssignment",
     "Run",
     "SchemaChange",
+    "ShareApplication",
     "Source",
     "UsedNonce",
     "User",
+    "VerificationAuthority",
+    "VerificationConflict",
+    "VerificationFieldStat",
+    "VerificationRun",
 ]

@@ -94,6 +94,34 @@ class Settings(BaseSettings):
             "learning, blocking; see docs/audit.md). Empty means the documented defaults."
         ),
     )
+    openlineage_url: str | None = Field(
+        default=None,
+        description=(
+            "HTTP endpoint that receives OpenLineage run events of loads and library "
+            "builds (e.g. http://marquez:5000; events are POSTed to api/v1/lineage)."
+        ),
+    )
+    openlineage_file: Path | None = Field(
+        default=None,
+        description="File that receives OpenLineage run events, one JSON object per line.",
+    )
+    openlineage_namespace: str | None = Field(
+        default=None,
+        description="OpenLineage namespace of this node's jobs. Empty means govdata.<node_code>.",
+    )
+    objection_answer_working_days: int = Field(
+        default=5,
+        ge=1,
+        le=60,
+        description="Working days a provider has to answer an objection to its data.",
+    )
+    share_review_working_days: int = Field(
+        default=10,
+        ge=1,
+        le=60,
+        description="Working days a provider has to review an application for conditionally "
+        "shared data (有条件共享) before the authority may escalate it.",
+    )
     lake_uri: str | None = Field(
         default=None,
         description=(

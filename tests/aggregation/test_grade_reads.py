@@ -357,6 +357,28 @@ def _version_list_probe(registry: ActionRegistry, graded: Graded, as_user: As) -
         assert ctx.decisions[-1].kind is ReadKind.METADATA
 
 
+def _entry_check_probe(registry: ActionRegistry, graded: Graded, as_user: As) -> None:
+    """Conformance of an entry reads its items as entry_show does: by the entry's grade."""
+    provider = as_user("provider")
+    report = read(registry, provider, "element_check_entry", {"entry_id": graded.entries["core"]})
+    assert report.matched == 1  # its one item, 公民身份号码, is a national element
+    assert provider.decisions[-1].kind is ReadKind.METADATA
+    consumer = as_user("consumer")
+    error = refused(registry, consumer, "element_check_entry", {"entry_id": graded.entries["core"]})
+    assert error.error_code == "grade_forbidden"
+    read(registry, consumer, "element_check_entry", {"entry_id": graded.entries["important"]})
+
+
+def _lineage_probe(registry: ActionRegistry, graded: Graded, as_user: As) -> None:
+    """A table's lineage is its description: read in scope at any grade, refused outside."""
+    for username in ("provider", "reviewer", "auditor"):
+        ctx = as_user(username)
+        graph = read(registry, ctx, "lineage_graph", {"source_id": graded.sources["core"]})
+        assert {node.kind for node in graph.nodes} == {"origin", "job", "table"}
+        assert ctx.decisions[-1].kind is ReadKind.METADATA
+    refused(registry, as_user("consumer"), "lineage_graph", {"source_id": graded.sources["core"]})
+
+
 def _entry_list_probe(registry: ActionRegistry, graded: Graded, as_user: As) -> None:
     """Insiders list their scope's entries at every grade."""
     for username in ("provider", "reviewer"):
@@ -423,6 +445,130 @@ def _library_probe(registry: ActionRegistry, graded: Graded, as_user: As) -> Non
     assert read(registry, granted, "library_read", {"library_id": with_core}).total == 3
 
 
+def _quality_failures_probe(registry: ActionRegistry, graded: Graded, as_user: As) -> None:
+    """Failing rows of a quality run are the source's values, decided like a data read."""
+    provider = as_user("provider")
+    runs: dict[str, str] = {}
+    rules = {
+        "key_columns": ["id_number"],
+        "rules": [{"code": "named", "kind": "not_null", "column": "name"}],
+    }
+    for grade in ("core", "important"):
+        source_id = graded.sources[grade]
+        read(registry, provider, "quality_rules_set", {"source_id": source_id, "rules": rules})
+        runs[grade] = read(registry, provider, "quality_run_start", {"source_id": source_id}).id
+    _values_probe("quality_failures", lambda g, grade: {"run_id": runs[grade]})(
+        registry, graded, as_user
+    )
+
+
+LI_SI = "150102199003071237"
+
+
+def _profiles(registry: ActionRegistry, graded: Graded, as_user: As) -> dict[str, tuple[str, str]]:
+    """Person profiles built by the reviewer from the graded sources: at the data
+    authority from the core and general sources, at the region from the important
+    and general ones. Per set: the organisation and 李四's profile."""
+    reviewer = as_user("reviewer")
+    authority = region_department(reviewer.session, "政务服务与数据管理局")
+    region = reviewer.session.get(Organisation, reviewer.actor.grants[0].organisation_id)
+    assert region is not None
+    built = {}
+    for name, org, grades in (
+        ("core", authority, ("core", "general_2")),
+        ("important", region, ("important", "general_2")),
+    ):
+        sources = [graded.sources[grade] for grade in grades]
+        build = {"kind": "person", "organisation_id": org.id, "source_ids": sources}
+        assert read(registry, reviewer, "profile_build", build).profiles == 3
+        hits = read(
+            registry,
+            as_user("provider"),
+            "profile_search",
+            {"id_number": LI_SI, "organisation_id": org.id},
+        ).hits
+        assert len(hits) == 1
+        built[name] = (org.id, hits[0].id)
+    reviewer.session.commit()
+    return built
+
+
+def _profile_get_probe(registry: ActionRegistry, graded: Graded, as_user: As) -> None:
+    """The holder's provider officer reads a profile built from its core data, in
+    clear; the reviewer over the region (who holds profile:read) is refused it by
+    grade and reads the profile built from important and general data, masked."""
+    profiles = _profiles(registry, graded, as_user)
+    provider = as_user("provider")
+    mine = read(registry, provider, "profile_get", {"id": profiles["core"][1]})
+    assert (mine.golden["id_number"].value, mine.audience, mine.masked) == (LI_SI, "owner", {})
+    assert {record.source_id for record in mine.records} == {
+        graded.sources["core"],
+        graded.sources["general_2"],
+    }
+    assert provider.decisions[-1].kind is ReadKind.VALUES
+    assert provider.decisions[-1].grade is Grade.CORE
+    reviewer = as_user("reviewer")
+    error = refused(registry, reviewer, "profile_get", {"id": profiles["core"][1]})
+    assert (error.error_code, error.fields["grade"]) == ("grade_forbidden", "core")
+    shown = read(registry, reviewer, "profile_get", {"id": profiles["important"][1]})
+    assert reviewer.decisions[-1].grade is Grade.IMPORTANT
+    assert shown.audience == "authority"
+    assert shown.golden["id_number"].value == LI_SI[:6] + "*" * 8 + LI_SI[-4:]
+
+
+def _profile_search_probe(registry: ActionRegistry, graded: Graded, as_user: As) -> None:
+    """Searching reads the names of the profiles found: decided on their sources."""
+    profiles = _profiles(registry, graded, as_user)
+    provider = as_user("provider")
+    criteria = {"id_number": LI_SI, "organisation_id": profiles["core"][0]}
+    found = read(registry, provider, "profile_search", criteria)
+    assert [(hit.id, hit.name) for hit in found.hits] == [(profiles["core"][1], "李四")]
+    assert provider.decisions[-1].grade is Grade.CORE
+    reviewer = as_user("reviewer")
+    error = refused(registry, reviewer, "profile_search", criteria)
+    assert (error.error_code, error.fields["grade"]) == ("grade_forbidden", "core")
+    criteria["organisation_id"] = profiles["important"][0]
+    found = read(registry, reviewer, "profile_search", criteria)
+    assert [hit.id for hit in found.hits] == [profiles["important"][1]]
+    assert reviewer.decisions[-1].grade is Grade.IMPORTANT
+
+
+def _verification_conflicts_probe(registry: ActionRegistry, graded: Graded, as_user: As) -> None:
+    """Conflicts hold the values of every input: the reviewer reads those of a run over
+    important and general data, is refused a run over core data, and reads it with a grant."""
+    reviewer = as_user("reviewer")
+    region = reviewer.session.get(Organisation, reviewer.actor.grants[0].organisation_id)
+    assert region is not None
+
+    def run(grades: tuple[str, str]) -> str:
+        tables = [
+            {"source_id": graded.sources[grade], "fields": {"address": "address"}}
+            for grade in grades
+        ]
+        started = read(
+            registry,
+            reviewer,
+            "verification_run_start",
+            {
+                "organisation_id": region.id,
+                "subject_kind": "person",
+                "key": "id_number",
+                "tables": tables,
+            },
+        )
+        assert started.status == "succeeded"
+        return str(started.id)
+
+    mixed, with_core = run(("important", "general_2")), run(("core", "general_2"))
+    assert read(registry, reviewer, "verification_conflicts", {"run_id": mixed}).total == 0
+    assert reviewer.decisions[-1].grade is Grade.IMPORTANT
+    error = refused(registry, reviewer, "verification_conflicts", {"run_id": with_core})
+    assert (error.error_code, error.fields["grade"]) == ("grade_forbidden", "core")
+    granted = as_user("reviewer", grant_for(graded, region, "core", Grade.CORE))
+    read(registry, granted, "verification_conflicts", {"run_id": with_core})
+    assert granted.decisions[-1].grade is Grade.CORE
+
+
 PROBES: dict[str, Probe] = {
     "entry_show": _show_probe("entry_show", lambda g: {"id": g.entries["core"]}),
     "entry_version_show": _show_probe(
@@ -438,7 +584,16 @@ PROBES: dict[str, Probe] = {
     ),
     "quarantine_page": _values_probe("quarantine_page", lambda g, grade: {"run_id": g.runs[grade]}),
     "version_list": _version_list_probe,
+    "lineage_graph": _lineage_probe,
+    "element_check_entry": _entry_check_probe,
+    "element_check_source": _values_probe(
+        "element_check_source", lambda g, grade: {"source_id": g.sources[grade]}
+    ),
     "library_read": _library_probe,
+    "quality_failures": _quality_failures_probe,
+    "profile_get": _profile_get_probe,
+    "profile_search": _profile_search_probe,
+    "verification_conflicts": _verification_conflicts_probe,
 }
 
 

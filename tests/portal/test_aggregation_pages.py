@@ -525,6 +525,65 @@ def test_the_source_page_lists_version_one_and_previews_its_rows(
     assert "共 3 行" in page.text
 
 
+def test_the_lineage_page_draws_the_source_from_its_file_to_its_table(
+    client: TestClient, source_id: str, run_id: str
+) -> None:
+    source_page = client.get(f"/aggregation/sources/{source_id}", headers=HTML)
+    assert f'href="/lineage?source_id={source_id}"' in source_page.text
+
+    page = client.get("/lineage", params={"source_id": source_id}, headers=HTML)
+
+    assert page.status_code == 200
+    graph = page.text[page.text.index('id="lineage-graph"') : page.text.index("</svg>")]
+    assert graph.count('class="lineage-node') == 3
+    assert graph.count("<line ") == 2
+    assert "当前版本 1" in graph
+    assert f'href="/aggregation/sources/{source_id}"' in graph
+    columns = page.text[page.text.index('id="column-lineage"') :]
+    assert "<code>id_number</code>" in columns
+
+
+def test_an_objection_is_filed_from_the_source_page_and_answered_on_its_own_page(
+    client: TestClient, provider_csrf: str, source_id: str, run_id: str
+) -> None:
+    source_page = client.get(f"/aggregation/sources/{source_id}", headers=HTML)
+    assert f'href="/objections/new?source_id={source_id}"' in source_page.text
+    form = client.get("/objections/new", params={"source_id": source_id}, headers=HTML)
+    assert 'name="key-id_number"' in form.text
+
+    filed = post(
+        client,
+        "/objections/new",
+        {
+            "csrf_token": provider_csrf,
+            "source_id": source_id,
+            "version": "1",
+            "key-id_number": "150102199003071237",
+            "field": "address",
+            "reason": "住址已变更",
+            "evidence": "迁入证明",
+        },
+    )
+    assert filed.status_code == 303, filed.text
+    listing = client.get("/objections", headers=HTML)
+    link = re.search(r'href="/objections/([0-9a-f-]{36})"', listing.text)
+    assert link is not None
+    objection_path = f"/objections/{link.group(1)}"
+    answered = post(
+        client,
+        f"{objection_path}/answer",
+        {"csrf_token": provider_csrf, "outcome": "rejected", "reply": "经核对登记无误"},
+    )
+    assert answered.status_code == 303, answered.text
+    page = client.get(objection_path, headers=HTML)
+
+    facts = page.text[page.text.index('id="objection-facts"') :]
+    assert "150102199003071237" in facts
+    assert "已答复" in facts and "驳回：经核对登记无误" in facts
+    steps = page.text[page.text.index('id="objection-steps"') :]
+    assert "提出异议——住址已变更" in steps and "答复——经核对登记无误" in steps
+
+
 def test_the_preview_filters_by_a_column_value_and_reads_old_versions(
     client: TestClient, source_id: str, run_id: str
 ) -> None:

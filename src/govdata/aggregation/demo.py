@@ -107,7 +107,28 @@ def write_demo_files(inbox: Path, data_dir: Path) -> tuple[Path, Path]:
             "INSERT INTO hjrk VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             reported[:300] + people(400, seed=2)[100:],
         )
+        connection.executemany("INSERT INTO hjrk VALUES (?, ?, ?, ?, ?, ?, ?, ?)", flawed_people())
     return csv_path, system_path
+
+
+def flawed_people() -> list[tuple[str | None, ...]]:
+    """People the load accepts but the library's quality rules flag: IDs whose first six
+    digits were never a division, missing phones, a sex or birth date that contradicts
+    the ID (so the demo quality run has failing rows to show)."""
+    rows: list[tuple[str | None, ...]] = []
+    for index, row in enumerate(people(12, seed=3)):
+        person: list[str | None] = list(row)
+        if index < 2:  # 150199 is shaped like a 呼和浩特 county code but never existed
+            body = "150199" + str(row[0])[6:17]
+            person[0] = body + id_number_check_char(body)
+        elif index < 6:
+            person[6] = None
+        elif index == 6:
+            person[2] = "2" if row[2] == "1" else "1"
+        elif index == 7:
+            person[3] = (date.fromisoformat(str(row[3])) + timedelta(days=1)).isoformat()
+        rows.append(tuple(person))
+    return rows
 
 
 def load_demo_aggregation(ctx: Context, run: Run_) -> dict[str, Any]:

@@ -47,6 +47,7 @@ from govdata.lake.location import LocalLocation
 from govdata.lake.locks import writer_lock
 from govdata.lake.protection import protection_for_writing, written_key_version
 from govdata.lake.tables import LakeTable
+from govdata.lineage.emitting import announce
 from govdata.settings import Settings
 
 if TYPE_CHECKING:
@@ -157,6 +158,7 @@ def execute_run(
     if not _claim(db, run_id):
         with db.transaction() as session:
             return get_run(session, run_id)
+    announce(db, settings, services, run_id, ending=False)
     with db.transaction() as session:
         run = get_run(session, run_id)
         if run.library_id is not None:
@@ -183,6 +185,7 @@ def execute_run(
         )
     else:
         _finish_succeeded(db, settings, services, run_id, outcome)
+    announce(db, settings, services, run_id, ending=True)
     with db.transaction() as session:
         return get_run(session, run_id)
 

@@ -63,6 +63,35 @@ LEDGERED: Mapping[str, Ledgered] = {
         "数据读取（分级授权决定）",
         ("source_id", "library_id", "grant_id", "run_id"),
     ),
+    # Profiles (A6): which sources a build linked, and how many profiles it made or merged.
+    "profiles:build:finished": Ledgered(
+        "profiles:build:finished", "建立或更新一人一档、一企一档", ("organisation_id",)
+    ),
+    # Objections (G6): every step, so that who answered, late or in time, and who was
+    # found responsible can always be shown.
+    "objections:objection:filed": Ledgered(
+        "objections:objection:filed", "提出数据异议", ("source_id", "holder_id", "reporter_org_id")
+    ),
+    "objections:objection:answered": Ledgered(
+        "objections:objection:answered", "答复数据异议（更正或驳回）", ("source_id", "holder_id")
+    ),
+    "objections:objection:accepted": Ledgered(
+        "objections:objection:accepted", "接受异议答复", ("reporter_org_id",)
+    ),
+    "objections:objection:disputed": Ledgered(
+        "objections:objection:disputed", "不接受异议答复", ("reporter_org_id",)
+    ),
+    "objections:objection:escalated": Ledgered(
+        "objections:objection:escalated", "督办数据异议", ("holder_id",)
+    ),
+    "objections:objection:resolved": Ledgered(
+        "objections:objection:resolved", "裁决数据异议并定责", ("holder_id", "reporter_org_id")
+    ),
+    # Verification (G3): which source is authoritative for which field decides
+    # how every conflict is resolved.
+    "verification:authority:changed": Ledgered(
+        "verification:authority:changed", "指定权威数据来源", ("organisation_id",)
+    ),
     # Security events: who holds which power, and the credentials that carry it.
     "accounts:user:created": Ledgered(EntryKind.SECURITY_EVENT, "创建用户", ("organisation_id",)),
     "accounts:user:activity_changed": Ledgered(EntryKind.SECURITY_EVENT, "启用或停用用户"),
@@ -90,6 +119,8 @@ LEDGERED: Mapping[str, Ledgered] = {
 }
 
 NOT_LEDGERED: Mapping[str, str] = {
+    "elements:element:defined": "reference definitions (like the division table); kept in the "
+    "events table with who changed them",
     "catalog:entry:drafted": "working drafts change freely; only review decisions count",
     "catalog:entry:submitted": "a request for review; its decision is ledgered",
     "catalog:system:registered": "an inventory record; the catalog entries listing its resources "
@@ -104,6 +135,14 @@ NOT_LEDGERED: Mapping[str, str] = {
     "orgs:organisation:created": "directory maintenance; the roles giving power over an "
     "organisation are ledgered",
     "orgs:division:edition_applied": "reference code table import (national standard data)",
+    "quality:rules:changed": "governance configuration; every run keeps a snapshot of the "
+    "rules it evaluated",
+    "quality:run:finished": "a measurement of a version that is itself ledgered; the results "
+    "are kept with the run, and opening failing rows is a ledgered data read",
+    "verification:run:finished": "a comparison of versions that are themselves ledgered; the "
+    "counts are kept with the run, and opening its conflicts is a ledgered data read",
+    "verification:duplicates:finished": "overlap measures and column names of ledgered "
+    "versions; no values are kept or returned",
 }
 
 # Kinds the ledger knows that no stored event produces yet (the sharing area).

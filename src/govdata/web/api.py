@@ -19,10 +19,17 @@ from govdata.aggregation import api as aggregation_api
 from govdata.audit import api as audit_api
 from govdata.authz import ANONYMOUS
 from govdata.catalog import api as catalog_api
+from govdata.elements import api as elements_api
 from govdata.ledger import api as ledger_api
 from govdata.libraries import api as library_api
+from govdata.lineage import api as lineage_api
 from govdata.nodes import api as nodes_api
+from govdata.objections import api as objections_api
+from govdata.sharing import api as sharing_api
 from govdata.orgs import api as orgs_api
+from govdata.profiles import api as profiles_api
+from govdata.quality import api as quality_api
+from govdata.verification import api as verification_api
 from govdata.web.api_routes import SchemaCollector, add_action_route, parse_json_object
 from govdata.web.auth import CSRF_HEADER, SESSION_COOKIE, authenticate, require_csrf
 from govdata.web.runtime import request_id_of, runtime_of
@@ -43,8 +50,15 @@ AREA_ROUTES = (
     ("catalog", catalog_api.ROUTES),
     ("aggregation", aggregation_api.ROUTES),
     ("libraries", library_api.ROUTES),
+    ("lineage", lineage_api.ROUTES),
+    ("elements", elements_api.ROUTES),
+    ("objections", objections_api.ROUTES),
+    ("sharing", sharing_api.ROUTES),
     ("ledger", ledger_api.ROUTES),
     ("audit", audit_api.ROUTES),
+    ("quality", quality_api.ROUTES),
+    ("profiles", profiles_api.ROUTES),
+    ("verification", verification_api.ROUTES),
 )
 
 

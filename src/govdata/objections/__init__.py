@@ -1,0 +1,1 @@
+"""Objections (G6): consumers report problem data, holders answer, authorities escalate."""

@@ -1,0 +1,1 @@
+"""One person one file, one enterprise one file: linking records of many sources into profiles."""
