@@ -40,9 +40,6 @@ from govdata.orgs import actions as org_actions
 from govdata.orgs.permissions import PERMISSIONS as ORG_PERMISSIONS
 from govdata.profiles import actions as profile_actions
 from govdata.profiles.permissions import PERMISSIONS as PROFILE_PERMISSIONS
-from govdata.sharing import application_actions as share_application_actions
-from govdata.sharing import grant_actions as share_grant_actions
-from govdata.sharing.permissions import PERMISSIONS as SHARING_PERMISSIONS
 from govdata.quality import rule_actions as quality_rule_actions
 from govdata.quality import run_actions as quality_run_actions
 from govdata.quality import score_actions as quality_score_actions
@@ -71,8 +68,6 @@ ACTION_SETS: tuple[ActionSet, ...] = (
     library_actions.actions,
     lineage_actions.actions,
     objection_actions.actions,
-    share_application_actions.actions,
-    share_grant_actions.actions,
     element_actions.actions,
     ledger_record_actions.actions,
     audit_actions.actions,
@@ -95,7 +90,6 @@ PERMISSIONS: tuple[Permission, ...] = (
     *LEDGER_PERMISSIONS,
     *AUDIT_PERMISSIONS,
     *OBJECTION_PERMISSIONS,
-    *SHARING_PERMISSIONS,
     *ELEMENT_PERMISSIONS,
     *QUALITY_PERMISSIONS,
     *PROFILE_PERMISSIONS,

@@ -40,7 +40,6 @@ from govdata.profiles.models import (
     ProfileRecord,
     ProfileRun,
 )
-from govdata.sharing.models import Grant, RefusalGround, ShareApplication
 from govdata.quality.models import QualityFailure, QualityRuleResult, QualityRuleSet, QualityRun
 from govdata.verification.models import (
     DuplicatePair,
@@ -63,7 +62,6 @@ __all__ = [
     "DuplicateScan",
     "EntryVersion",
     "EventRecord",
-    "Grant",
     "IndexQueueItem",
     "InformationItem",
     "InformationSystem",
@@ -85,11 +83,9 @@ __all__ = [
     "QualityRuleResult",
     "QualityRuleSet",
     "QualityRun",
-    "RefusalGround",
     "RoleAssignment",
     "Run",
     "SchemaChange",
-    "ShareApplication",
     "Source",
     "UsedNonce",
     "User",

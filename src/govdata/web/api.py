@@ -25,7 +25,6 @@ from govdata.libraries import api as library_api
 from govdata.lineage import api as lineage_api
 from govdata.nodes import api as nodes_api
 from govdata.objections import api as objections_api
-from govdata.sharing import api as sharing_api
 from govdata.orgs import api as orgs_api
 from govdata.profiles import api as profiles_api
 from govdata.quality import api as quality_api
@@ -53,7 +52,6 @@ AREA_ROUTES = (
     ("lineage", lineage_api.ROUTES),
     ("elements", elements_api.ROUTES),
     ("objections", objections_api.ROUTES),
-    ("sharing", sharing_api.ROUTES),
     ("ledger", ledger_api.ROUTES),
     ("audit", audit_api.ROUTES),
     ("quality", quality_api.ROUTES),
