@@ -34,6 +34,8 @@ from govdata.portal import (
     lineage_pages,
     objection_pages,
     profile_pages,
+    quality_pages,
+    verification_pages,
 )
 from govdata.portal import applications as application_pages
 from govdata.portal import people as people_pages
@@ -139,6 +141,8 @@ def create_app(
         ledger_pages,
         audit_pages,
         profile_pages,
+        quality_pages,
+        verification_pages,
     ):
         app.include_router(pages.router)
     app.add_api_route("/healthz", healthz, methods=["GET", "HEAD"], include_in_schema=False)

@@ -23,8 +23,8 @@ from govdata.portal.aggregation_common import page_number
 from govdata.portal.common import current_caller, login_redirect, page_chrome, run_unit
 from govdata.portal.quality_chart import score_chart
 from govdata.portal.rendering import render
-from govdata.quality.dimensions import DIMENSION_LABELS, Dimension
-from govdata.quality.rules import KIND_LABELS, RuleKind
+from govdata.quality.dimensions import DIMENSION_LABELS
+from govdata.quality.rules import KIND_LABELS
 from govdata.quality.schemas import FailurePage, QualityRunOut, ScoreReport
 from govdata.web.runtime import runtime_of
 
@@ -81,9 +81,7 @@ def _resource_view(
 ) -> dict[str, Any]:
     ref = {field: resource_id}
     report: ScoreReport = registry.run("quality_scores", ctx, {**ref, "history": 60})
-    latest_runs: list[QualityRunOut] = registry.run(
-        "quality_run_list", ctx, {**ref, "limit": 1}
-    )
+    latest_runs: list[QualityRunOut] = registry.run("quality_run_list", ctx, {**ref, "limit": 1})
     scored = report.resources[0] if report.resources else None
     run = registry.run("quality_run_get", ctx, {"id": scored.run_id}) if scored else None
     latest = latest_runs[0] if latest_runs else None
@@ -167,7 +165,9 @@ async def failures_page(request: Request, run_id: str) -> Response:
     registry = runtime_of(request).registry
     rule = request.query_params.get("rule") or None
     page = page_number(request)
-    data = await run_unit(request, caller, lambda ctx: _failures_view(ctx, registry, run_id, rule, page))
+    data = await run_unit(
+        request, caller, lambda ctx: _failures_view(ctx, registry, run_id, rule, page)
+    )
     run: QualityRunOut = data["run"]
     failures: FailurePage = data["failures"]
     result = next((r for r in run.results if r.rule_code == rule), None)
@@ -195,7 +195,5 @@ async def failures_page(request: Request, run_id: str) -> Response:
             "pages": pages,
             "page_href": page_href,
             "resource": resource_href(kind, run.source_id or run.library_id or ""),
-            "is_table_level": result is not None and result.kind == RuleKind.FRESHNESS.value,
-            "dimension_of": lambda value: DIMENSION_LABELS.get(Dimension(value), value),
         },
     )

@@ -29,7 +29,8 @@ rules:
   - {code: name_present, name: 姓名必填, kind: not_null, column: name}
   - {code: phone_present, name: 联系电话已填写, kind: not_null, column: phone}
   - {code: phone_valid, name: 联系电话格式正确, kind: phone, column: phone}
-  - {code: division_current, name: 户籍地区划代码现行有效, kind: division_code, column: division_code}
+  - {code: division_current, name: 户籍地区划代码现行有效, kind: division_code,
+     column: division_code}
   - code: birth_matches_id
     name: 出生日期与身份号码一致
     kind: sql
