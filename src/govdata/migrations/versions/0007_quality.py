@@ -176,7 +176,6 @@ def upgrade() -> None:
         )
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("quality_rule_results", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_quality_rule_results_run_id"))
