@@ -206,6 +206,27 @@ EXPECTATIONS: dict[str, Reads | NotARead] = {
         "holder; returns column names and ratios, no values"
     ),
     "duplicate_list": NotARead("column names and overlap ratios of scans, no values"),
+    # sharing (S1, S5): applications and grants name an entry's items, never its values;
+    # reads under a grant are decided by data_read and the other reads above
+    "share_apply": NotARead(
+        "applies for an entry; returns the application (the item names the caller gave)"
+    ),
+    "share_review": NotARead("the holder decides an application for its own entry"),
+    "share_escalate": NotARead("the authority takes up an overdue review in its scope"),
+    "share_decide": NotARead("the authority decides an escalated application in its scope"),
+    "share_application_get": NotARead(
+        "an application's terms, to its two parties and their authorities; no values"
+    ),
+    "share_application_list": NotARead("applications of the caller's scope; no values"),
+    "share_grounds_list": NotARead("the public list of legal grounds for refusing to share"),
+    "share_grounds_set": NotARead("maintains the list of legal grounds"),
+    "grant_get": NotARead("a grant's terms (item names, masking, scope, quotas); no values"),
+    "grant_list": NotARead("grants of the caller's scope: terms only, no values"),
+    "grant_suspend": NotARead("the holder or its authority suspends a grant"),
+    "grant_resume": NotARead("the holder or its authority resumes a grant"),
+    "grant_renew": NotARead("the holder or its authority sets a grant's end date"),
+    "grant_revoke": NotARead("the holder or its authority revokes a grant"),
+    "share_return": NotARead("the holder grants its entry to local departments; no values"),
 }
 
 

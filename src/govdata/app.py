@@ -35,6 +35,7 @@ from govdata.portal import (
     objection_pages,
     profile_pages,
     quality_pages,
+    sharing_pages,
     verification_pages,
 )
 from govdata.portal import applications as application_pages
@@ -137,6 +138,7 @@ def create_app(
         library_pages,
         lineage_pages,
         objection_pages,
+        sharing_pages,
         element_pages,
         ledger_pages,
         audit_pages,

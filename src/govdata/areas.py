@@ -44,6 +44,9 @@ from govdata.quality import rule_actions as quality_rule_actions
 from govdata.quality import run_actions as quality_run_actions
 from govdata.quality import score_actions as quality_score_actions
 from govdata.quality.permissions import PERMISSIONS as QUALITY_PERMISSIONS
+from govdata.sharing import application_actions as share_application_actions
+from govdata.sharing import grant_actions as share_grant_actions
+from govdata.sharing.permissions import PERMISSIONS as SHARING_PERMISSIONS
 from govdata.verification import authority_actions as verification_authority_actions
 from govdata.verification import duplicate_actions as verification_duplicate_actions
 from govdata.verification import run_actions as verification_run_actions
@@ -68,6 +71,8 @@ ACTION_SETS: tuple[ActionSet, ...] = (
     library_actions.actions,
     lineage_actions.actions,
     objection_actions.actions,
+    share_application_actions.actions,
+    share_grant_actions.actions,
     element_actions.actions,
     ledger_record_actions.actions,
     audit_actions.actions,
@@ -90,6 +95,7 @@ PERMISSIONS: tuple[Permission, ...] = (
     *LEDGER_PERMISSIONS,
     *AUDIT_PERMISSIONS,
     *OBJECTION_PERMISSIONS,
+    *SHARING_PERMISSIONS,
     *ELEMENT_PERMISSIONS,
     *QUALITY_PERMISSIONS,
     *PROFILE_PERMISSIONS,

@@ -128,7 +128,21 @@ def _demo_aggregation(settings: Settings, db: Database) -> dict[str, str]:
             outcome["人口基础库"] = f"{finished.status}（{finished.rows_written} 人）"
             if finished.status == "succeeded":
                 outcome.update(_demo_quality(settings, db, services))
+        outcome.update(_demo_profiles(settings, db, services))
     return outcome
+
+
+def _demo_profiles(settings: Settings, db: Database, services: Services) -> dict[str, str]:
+    """Build one-person-one-file profiles from the three demo population sources."""
+    from govdata.profiles.demo import load_demo_profiles
+
+    built = as_operator(settings, db, load_demo_profiles, services=services)
+    if not built:
+        return {}
+    return {
+        "一人一档": f"{built['profiles']} 人（{built['records']} 条记录，"
+        f"其中 {built['linked_probabilistically']} 条按概率匹配）"
+    }
 
 
 def _demo_quality(settings: Settings, db: Database, services: Services) -> dict[str, str]:
@@ -170,7 +184,7 @@ def demo() -> None:
     )
     if aggregation:
         console.print(
-            "示范归集：数据源 2 个（GBK 文件、部门系统数据库），"
+            "示范归集：数据源 3 个（GBK 文件、部门系统数据库、社保 CSV），"
             + "；".join(f"{name}：{status}" for name, status in aggregation.items())
         )
     if checkpoint is not None:

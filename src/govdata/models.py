@@ -41,6 +41,7 @@ from govdata.profiles.models import (
     ProfileRun,
 )
 from govdata.quality.models import QualityFailure, QualityRuleResult, QualityRuleSet, QualityRun
+from govdata.sharing.models import Grant, RefusalGround, ShareApplication
 from govdata.verification.models import (
     DuplicatePair,
     DuplicateScan,
@@ -62,6 +63,7 @@ __all__ = [
     "DuplicateScan",
     "EntryVersion",
     "EventRecord",
+    "Grant",
     "IndexQueueItem",
     "InformationItem",
     "InformationSystem",
@@ -83,9 +85,11 @@ __all__ = [
     "QualityRuleResult",
     "QualityRuleSet",
     "QualityRun",
+    "RefusalGround",
     "RoleAssignment",
     "Run",
     "SchemaChange",
+    "ShareApplication",
     "Source",
     "UsedNonce",
     "User",

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from govdata.access.grants import GrantSource, NoGrants
+from govdata.access.grants import GrantSource
 from govdata.aggregation.dispatch import JobDispatcher
 from govdata.catalog.indexing import SearchService
 from govdata.crypto.keystore import KeyStore, LocalKeyStore
 from govdata.lake.location import StorageLocation, location_from_uri
 from govdata.secretbox import SecretBox
 from govdata.settings import Settings
+from govdata.sharing.grant_source import DatabaseGrants
 from govdata.workdays.calendar import StatutoryCalendar
 
 
@@ -26,7 +27,8 @@ class Services:
     search: SearchService
     lake: StorageLocation
     jobs: JobDispatcher
-    # Explicit access grants the grade decision takes (none until sharing stores them).
+    # Explicit access grants the grade decision takes: those the sharing workflow stores
+    # (govdata.sharing.grant_source.DatabaseGrants); tests hand in StaticGrants.
     grants: GrantSource
     # Master keys wrapping the data keys of encrypted lake columns (X4).
     keystore: KeyStore
@@ -39,6 +41,6 @@ def build_services(settings: Settings) -> Services:
         search=SearchService(settings.search_dir),
         lake=location_from_uri(settings.effective_lake_uri, settings.lake_storage_options),
         jobs=JobDispatcher(settings),
-        grants=NoGrants(),
+        grants=DatabaseGrants(),
         keystore=LocalKeyStore(settings.keys_dir),
     )

@@ -159,3 +159,42 @@ def test_a_consumer_may_not_open_failing_rows(
     consumer = context_for(agg_operator, user_actor(agg_operator.session, "consumer"))
     with pytest.raises(Forbidden):
         registry.run("quality_failures", consumer, {"run_id": run.id})
+
+
+def test_rules_attached_from_data_elements_become_the_elements_checks(
+    as_provider: Run, as_reviewer: Run, source_id: str
+) -> None:
+    as_reviewer(
+        "element_define",
+        {"code": "NM-DE-0001", "name": "备注", "identifier": "note", "data_type": "M"},
+    )
+    rules = """
+key_columns: [id_number]
+rules:
+  - {code: id_element, kind: element, column: id_number, element: DE0001}
+  - {code: sex_element, kind: element, column: sex, element: DE0003}
+  - {code: phone_element, kind: element, column: phone, element: DE0008}
+"""
+    stored = as_provider("quality_rules_set", {"source_id": source_id, "yaml": rules})
+    run = as_provider("quality_run_start", {"source_id": source_id})
+
+    kinds = {rule["code"]: rule["kind"] for rule in stored.rules}
+    assert kinds == {
+        "id_element": "id_number",
+        "id_element_length": "length",
+        "sex_element": "enum",
+        "sex_element_length": "length",
+        "phone_element": "phone",
+        "phone_element_length": "length",
+    }
+    sex = next(rule for rule in stored.rules if rule["code"] == "sex_element")
+    assert sex["values"] == ["0", "1", "2", "9"] and "DE0003" in sex["description"]
+    by_code = {r.rule_code: r for r in run.results}
+    # The wrong check digit, and 110105 (Beijing): not in this node's division table.
+    assert by_code["id_element"].failed == 2
+    assert by_code["sex_element"].failed == 0
+    for code, element in (("x", "DE9999"), ("y", "NM-DE-0001")):
+        unusable = f"rules:\n  - {{code: {code}, kind: element, column: name, element: {element}}}"
+        with pytest.raises(InvalidInput) as caught:
+            as_provider("quality_rules_set", {"source_id": source_id, "yaml": unusable})
+        assert caught.value.error_code in {"quality_unknown_element", "quality_element_unusable"}

@@ -42,6 +42,7 @@ from govdata.errors import InvalidInput, NotFound
 from govdata.lake.manifest import file_manifest
 from govdata.lake.protection import read_decrypted
 from govdata.lake.tables import LakeTable
+from govdata.sharing.reads import restrict_to_grant
 
 actions = ActionSet("aggregation-data")
 
@@ -154,7 +155,12 @@ def data_read(ctx: Context, data: DataQuery) -> DataPage:
             offset=data.offset,
         )
         names = table.schema.names
-    page = mask_page(table, sensitive, decision)
+    # Read under a stored grant: only its fields, rows and masking (govdata.sharing).
+    page = restrict_to_grant(ctx, decision, columns, table, filtered_by=data.where, kinds=sensitive)
+    if page is None:
+        page = mask_page(table, sensitive, decision)
+    else:
+        names, total = page.table.schema.names, None
     rows = jsonable(page.table.to_pylist())
     record_read(
         ctx,

@@ -1,10 +1,14 @@
-"""Demo aggregation: two population sources feeding the population base library.
+"""Demo aggregation: population sources feeding the population base library.
 
 公安厅's 居民户籍登记信息 entry gets a GBK CSV reported by police stations
 (with a few bad rows, so the quarantine has something to show) and a table in
 the department's own system (an SQLite file standing in for its database, so
 the embedded demo needs no server). Both load into versioned tables and feed
-the 人口基础库 owned by the region's data authority.
+the 人口基础库 owned by the region's data authority. 人力资源和社会保障厅's
+社会保险参保缴费信息 entry gets a CSV of insured people: some of the same
+people with newer addresses and phones, a tenth of them without an ID number
+and a few with a mistyped name, so that one-person-one-file profiles are
+built from three sources (exactly and probabilistically linked).
 """
 
 from __future__ import annotations
@@ -26,7 +30,10 @@ from govdata.orgs.codes import id_number_check_char
 from govdata.orgs.models import Organisation
 
 POPULATION_ENTRY = "101001/000001"
+SOCIAL_ENTRY = "203001/000001"
 CSV_NAME = "demo/户籍人口-派出所上报.csv"
+SOCIAL_CSV_NAME = "demo/社保参保人员.csv"
+SOCIAL_SOURCE = "社保参保人员（社会保险信息系统）"
 SYSTEM_FILE = "demo-sources/gongan-renkou.sqlite3"
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建国志文斌宁浩宇晨欣怡"
@@ -108,7 +115,31 @@ def write_demo_files(inbox: Path, data_dir: Path) -> tuple[Path, Path]:
             reported[:300] + people(400, seed=2)[100:],
         )
         connection.executemany("INSERT INTO hjrk VALUES (?, ?, ?, ?, ?, ?, ?, ?)", flawed_people())
+    write_social_file(inbox, reported[:200])
     return csv_path, system_path
+
+
+def write_social_file(inbox: Path, known: list[tuple[str, ...]]) -> Path:
+    """Insured people: ``known`` ones with a newer address and phone (every tenth
+    without its ID number, every fifteenth with a mistyped given name), and others."""
+    rng = random.Random(4)  # noqa: S311 (demo data, not security)
+    rows: list[tuple[str, ...]] = []
+    for index, person in enumerate(known):
+        row = list(person)
+        row[5] = f"内蒙古自治区{rng.choice(STREETS)}{rng.randrange(300, 600)}号"
+        row[6] = f"1{rng.choice('3578')}{rng.randrange(10**9):09d}"
+        row[7] = f"2026-11-{rng.randrange(1, 20):02d} 09:00:00"
+        if index % 10 == 3:
+            row[0] = ""
+        if index % 15 == 7:
+            row[1] = row[1][0] + rng.choice(GIVEN) + row[1][2:]
+        rows.append(tuple(row))
+    rows += people(100, seed=5)
+    path = inbox / SOCIAL_CSV_NAME
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [",".join(HEADER)] + [",".join(row) for row in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
 
 
 def flawed_people() -> list[tuple[str | None, ...]]:
@@ -170,7 +201,26 @@ def load_demo_aggregation(ctx: Context, run: Run_) -> dict[str, Any]:
             "schedule": "0 2 * * *",
         },
     )
-    runs = [run("run_start", {"source_id": s.id}).id for s in (reported, system)]
+    sources = [reported, system]
+    social_entry = ctx.session.scalar(
+        select(CatalogEntry).where(CatalogEntry.resource_code == SOCIAL_ENTRY)
+    )
+    if social_entry is not None:
+        optional_id = [c | {"required": False} if c["name"] == "id_number" else c for c in declared]
+        sources.append(
+            run(
+                "source_register",
+                {
+                    "entry_id": social_entry.id,
+                    "name": SOCIAL_SOURCE,
+                    "kind": "csv",
+                    "location": SOCIAL_CSV_NAME,
+                    "columns": optional_id,
+                    "strategy": "full",
+                },
+            )
+        )
+    runs = [run("run_start", {"source_id": s.id}).id for s in sources]
     authority = ctx.session.scalar(
         select(Organisation).where(Organisation.name == "内蒙古自治区政务服务与数据管理局")
     )
@@ -193,7 +243,7 @@ def load_demo_aggregation(ctx: Context, run: Run_) -> dict[str, Any]:
             "library_add_member",
             {"library_id": library.id, "source_id": reported.id, "priority": 20},
         )
-    return {"sources": 2, "runs": runs}
+    return {"sources": len(sources), "runs": runs}
 
 
 def queue_demo_library_build(ctx: Context, run: Run_) -> str | None:

@@ -87,6 +87,40 @@ LEDGERED: Mapping[str, Ledgered] = {
     "objections:objection:resolved": Ledgered(
         "objections:objection:resolved", "裁决数据异议并定责", ("holder_id", "reporter_org_id")
     ),
+    # Sharing (S1, S5): every application, its decision (with the legal ground of a
+    # refusal), every grant issued (by approval or data return) and every change to it.
+    "sharing:application:submitted": Ledgered(
+        "sharing:application:submitted", "提出共享申请", ("entry_id", "holder_id", "consumer_id")
+    ),
+    "sharing:application:decided": Ledgered(
+        EntryKind.APPROVAL_DECIDED,
+        "共享申请审核决定（同意或依法定事由拒绝）",
+        ("entry_id", "holder_id", "consumer_id", "grant_id"),
+    ),
+    "sharing:application:escalated": Ledgered(
+        "sharing:application:escalated", "督办逾期未审核的共享申请", ("holder_id",)
+    ),
+    "sharing:grant:issued": Ledgered(
+        EntryKind.GRANT_ISSUED,
+        "签发共享授权（字段、脱敏、范围、期限、配额）",
+        ("entry_id", "holder_id", "grantee_id", "application_id"),
+    ),
+    "sharing:grant:suspended": Ledgered(
+        "sharing:grant:suspended", "暂停共享授权", ("entry_id", "grantee_id")
+    ),
+    "sharing:grant:resumed": Ledgered(
+        "sharing:grant:resumed", "恢复共享授权", ("entry_id", "grantee_id")
+    ),
+    "sharing:grant:renewed": Ledgered(
+        "sharing:grant:renewed", "共享授权续期", ("entry_id", "grantee_id")
+    ),
+    "sharing:grant:revoked": Ledgered(
+        EntryKind.GRANT_REVOKED, "撤销共享授权", ("entry_id", "holder_id", "grantee_id")
+    ),
+    "sharing:return:issued": Ledgered(
+        "sharing:return:issued", "数据回流（属地返还）", ("holder_id",)
+    ),
+    "sharing:grounds:changed": Ledgered("sharing:grounds:changed", "维护拒绝共享的法定事由清单"),
     # Verification (G3): which source is authoritative for which field decides
     # how every conflict is resolved.
     "verification:authority:changed": Ledgered(
@@ -145,11 +179,8 @@ NOT_LEDGERED: Mapping[str, str] = {
     "versions; no values are kept or returned",
 }
 
-# Kinds the ledger knows that no stored event produces yet (the sharing area).
+# Kinds the ledger knows that no stored event produces yet.
 RESERVED_KINDS: Mapping[str, str] = {
-    EntryKind.APPROVAL_DECIDED: "sharing requests are not stored yet",
-    EntryKind.GRANT_ISSUED: "access grants are not stored as events yet",
-    EntryKind.GRANT_REVOKED: "access grants are not stored as events yet",
     EntryKind.DELIVERY_MADE: "sharing deliveries are not stored yet",
     EntryKind.CATALOG_WITHDRAWN: "catalog withdrawal is not implemented yet",
 }

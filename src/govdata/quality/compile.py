@@ -232,6 +232,12 @@ class _Compiler:
             return f"({column} IS NOT NULL)"
         if kind == RuleKind.REFERENCE:
             return self.reference(index, rule, name)
+        if kind == RuleKind.ELEMENT:
+            raise InvalidInput(
+                f"规则“{rule.code}”引用数据元，须经 quality_rules_set 展开后才能运行",
+                code="quality_element_unexpanded",
+                fields={f"rules.{rule.code}": "element"},
+            )
         value = self.text(rule, name)
         match kind:
             case RuleKind.ID_NUMBER:

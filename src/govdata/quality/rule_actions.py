@@ -10,9 +10,11 @@ from govdata.aggregation.columns import arrow_schema
 from govdata.aggregation.models import Library
 from govdata.aggregation.store import org_ref
 from govdata.db import utcnow
+from govdata.elements.catalogue import all_elements
 from govdata.errors import InvalidInput, NotFound
 from govdata.events import record_event
 from govdata.quality.compile import EvaluationContext, compile_rules
+from govdata.quality.elements import expand_elements
 from govdata.quality.events import RulesChanged
 from govdata.quality.models import QualityRuleSet
 from govdata.quality.rules import RuleKind, RuleSetSpec, load_rule_set_yaml, parse_rule_set
@@ -89,6 +91,7 @@ def quality_rules_set(ctx: Context, data: RulesSet) -> RuleSetOut:
     resource = find_resource(ctx.session, data.source_id, data.library_id)
     ctx.authorize("quality:rules:manage", org_ref(ctx.session, resource.organisation_id))
     spec = load_rule_set_yaml(data.yaml) if data.yaml is not None else parse_rule_set(data.rules)
+    spec = expand_elements(spec, all_elements(ctx.session))
     check_against_resource(ctx, resource, spec)
     stored = spec.model_dump(mode="json", exclude_defaults=True)
     rule_set = rule_set_of(ctx.session, resource)

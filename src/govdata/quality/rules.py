@@ -42,6 +42,8 @@ class RuleKind(StrEnum):
     REFERENCE = "reference"
     FRESHNESS = "freshness"
     SQL = "sql"
+    # Expanded, when the rule set is stored, into the rules its data element implies.
+    ELEMENT = "element"
 
 
 KIND_LABELS = {
@@ -59,6 +61,7 @@ KIND_LABELS = {
     RuleKind.REFERENCE: "参照基础库",
     RuleKind.FRESHNESS: "更新及时性",
     RuleKind.SQL: "自定义 SQL 条件",
+    RuleKind.ELEMENT: "符合数据元",
 }
 
 # What each kind measures unless the rule says otherwise.
@@ -76,6 +79,7 @@ DEFAULT_MEASURE: dict[RuleKind, tuple[Dimension, str]] = {
     RuleKind.UNIQUE: (Dimension.ACCURACY, "uniqueness"),
     RuleKind.REFERENCE: (Dimension.CONSISTENCY, "related_data"),
     RuleKind.FRESHNESS: (Dimension.TIMELINESS, "point_timeliness"),
+    RuleKind.ELEMENT: (Dimension.NORMATIVITY, "data_standard"),
 }
 
 
@@ -113,6 +117,8 @@ class RuleSpec(StrictInput):
     library_column: str | None = None
     # freshness
     max_age_days: int | None = Field(default=None, ge=1, le=36_600)
+    # element: a data element's code (see docs/elements.md)
+    element: str | None = Field(default=None, max_length=40)
     # sql
     expression: str | None = Field(default=None, max_length=4000)
     description: str = Field(default="", max_length=500)
@@ -159,6 +165,8 @@ class RuleSpec(StrictInput):
             pass  # column optional: without one the version's commit time is checked
         elif self.column is None:
             raise ValueError(f"{KIND_LABELS[kind]}规则须给出 column")
+        if kind == RuleKind.ELEMENT and not self.element:
+            raise ValueError("数据元规则须给出 element（数据元编码）")
         if kind == RuleKind.ENUM and not self.values:
             raise ValueError("代码表规则须给出 values（允许的取值）")
         if kind == RuleKind.PATTERN and not self.pattern:

@@ -28,6 +28,7 @@ from govdata.objections import api as objections_api
 from govdata.orgs import api as orgs_api
 from govdata.profiles import api as profiles_api
 from govdata.quality import api as quality_api
+from govdata.sharing import api as sharing_api
 from govdata.verification import api as verification_api
 from govdata.web.api_routes import SchemaCollector, add_action_route, parse_json_object
 from govdata.web.auth import CSRF_HEADER, SESSION_COOKIE, authenticate, require_csrf
@@ -52,6 +53,7 @@ AREA_ROUTES = (
     ("lineage", lineage_api.ROUTES),
     ("elements", elements_api.ROUTES),
     ("objections", objections_api.ROUTES),
+    ("sharing", sharing_api.ROUTES),
     ("ledger", ledger_api.ROUTES),
     ("audit", audit_api.ROUTES),
     ("quality", quality_api.ROUTES),
