@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
-from bench import bench_action_layer, bench_aggregation, bench_profiles, bench_quality
+from bench import (
+    bench_action_layer,
+    bench_aggregation,
+    bench_profiles,
+    bench_quality,
+    bench_services,
+)
 
 
 def test_the_action_layer_benchmark_runs_and_reports_ratios() -> None:
@@ -47,3 +54,16 @@ def test_the_quality_benchmark_runs_and_reports_the_ratio(tmp_path: Path) -> Non
     assert results["ratio"] > 0
     assert len(results["detail"]["rules"]) == 16
     assert results["detail"]["rules"]["id_valid"]["failed"] > 0
+
+
+def test_the_services_benchmark_runs_and_reports_ratios(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    arguments = ["--rows", "3000", "--seconds", "0.5", "--threads", "2", "--port", str(port)]
+    results = bench_services.main([*arguments, "--workdir", str(tmp_path)])
+    assert results["rows"] == 3000
+    for target in ("bare", "verify", "query"):
+        assert results[target]["max"]["requests"] > 0
+        assert results[target]["max"]["errors"] == 0
+    assert results["verify_ratio"] > 0 and results["query_ratio"] > 0

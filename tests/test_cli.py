@@ -40,6 +40,7 @@ TOP_LEVEL_COMMANDS = (
     "keys",
     "quality",
     "profiles",
+    "sharing",
     "settings",
     "actions",
 )

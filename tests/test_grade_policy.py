@@ -227,6 +227,21 @@ EXPECTATIONS: dict[str, Reads | NotARead] = {
     "grant_renew": NotARead("the holder or its authority sets a grant's end date"),
     "grant_revoke": NotARead("the holder or its authority revokes a grant"),
     "share_return": NotARead("the holder grants its entry to local departments; no values"),
+    "delivery_start": Reads(VALUES, "the grant's entry against the grant's ceiling: the rows"),
+    "delivery_file": Reads(VALUES, "the grant's entry against the grant's ceiling: the files"),
+    "delivery_get": NotARead("a delivery's progress, counts and checksums; no values"),
+    "delivery_list": NotARead("deliveries of the caller's scope: counts and checksums"),
+    "subscription_create": NotARead(
+        "subscribes under a grant (decided by grade); values are served by subscription_pull"
+    ),
+    "subscription_list": NotARead("subscriptions of the caller's scope: versions and lag"),
+    "subscription_cancel": NotARead("the grantee cancels its own subscription"),
+    "subscription_ack": NotARead("the grantee acknowledges batches it received; no values"),
+    "subscription_pull": Reads(VALUES, "the grant's entry against the grant's ceiling: changes"),
+    "service_query": Reads(VALUES, "the source behind the grant's entry, through that grant"),
+    "service_verify": Reads(
+        VALUES, "the source behind the grant's entry, through that grant (match results only)"
+    ),
 }
 
 

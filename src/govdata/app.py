@@ -43,6 +43,7 @@ from govdata.portal import people as people_pages
 from govdata.portal import views as public_pages
 from govdata.services import Services, build_services
 from govdata.settings import Settings
+from govdata.sharing.subscriptions import DispatcherThread
 from govdata.web.api import build_api_router
 from govdata.web.api_routes import SchemaCollector
 from govdata.web.errors import install_error_handlers
@@ -90,13 +91,21 @@ def create_app(
         scheduler = (
             SchedulerThread(db, settings, runtime.services) if settings.scheduler_enabled else None
         )
+        # Subscriptions' change batches and queued bulk deliveries (govdata.sharing).
+        dispatcher = (
+            DispatcherThread(db, settings, runtime.services) if settings.scheduler_enabled else None
+        )
         if scheduler is not None:
             scheduler.start()
+        if dispatcher is not None:
+            dispatcher.start()
         try:
             yield
         finally:
             if scheduler is not None:
                 scheduler.stop()
+            if dispatcher is not None:
+                dispatcher.stop()
 
     app = FastAPI(
         lifespan=lifespan,

@@ -45,8 +45,13 @@ from govdata.quality import run_actions as quality_run_actions
 from govdata.quality import score_actions as quality_score_actions
 from govdata.quality.permissions import PERMISSIONS as QUALITY_PERMISSIONS
 from govdata.sharing import application_actions as share_application_actions
+from govdata.sharing import bulk_actions as share_bulk_actions
 from govdata.sharing import grant_actions as share_grant_actions
+from govdata.sharing import service_actions as share_service_actions
+from govdata.sharing import subscription_actions as share_subscription_actions
+from govdata.sharing.delivery_permissions import PERMISSIONS as SHARING_DELIVERY_PERMISSIONS
 from govdata.sharing.permissions import PERMISSIONS as SHARING_PERMISSIONS
+from govdata.sharing.service_permissions import PERMISSIONS as SERVICE_PERMISSIONS
 from govdata.verification import authority_actions as verification_authority_actions
 from govdata.verification import duplicate_actions as verification_duplicate_actions
 from govdata.verification import run_actions as verification_run_actions
@@ -73,6 +78,9 @@ ACTION_SETS: tuple[ActionSet, ...] = (
     objection_actions.actions,
     share_application_actions.actions,
     share_grant_actions.actions,
+    share_bulk_actions.actions,
+    share_subscription_actions.actions,
+    share_service_actions.actions,
     element_actions.actions,
     ledger_record_actions.actions,
     audit_actions.actions,
@@ -96,6 +104,8 @@ PERMISSIONS: tuple[Permission, ...] = (
     *AUDIT_PERMISSIONS,
     *OBJECTION_PERMISSIONS,
     *SHARING_PERMISSIONS,
+    *SHARING_DELIVERY_PERMISSIONS,
+    *SERVICE_PERMISSIONS,
     *ELEMENT_PERMISSIONS,
     *QUALITY_PERMISSIONS,
     *PROFILE_PERMISSIONS,

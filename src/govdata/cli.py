@@ -34,6 +34,7 @@ from govdata.profiles.cli import profiles_app
 from govdata.quality.cli import quality_app
 from govdata.services import Services, build_services
 from govdata.settings import Settings
+from govdata.sharing.cli import sharing_app
 
 app = typer.Typer(
     help="govdata: an integrated government data platform node (一体化政务大数据体系).",
@@ -61,6 +62,7 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(keys_app, name="keys")
 app.add_typer(quality_app, name="quality")
 app.add_typer(profiles_app, name="profiles")
+app.add_typer(sharing_app, name="sharing")
 
 
 class AssignableRole(StrEnum):

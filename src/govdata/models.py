@@ -41,7 +41,15 @@ from govdata.profiles.models import (
     ProfileRun,
 )
 from govdata.quality.models import QualityFailure, QualityRuleResult, QualityRuleSet, QualityRun
+from govdata.sharing.delivery_models import (
+    BulkDelivery,
+    ChangeBatch,
+    CommittedVersion,
+    DeliveryPart,
+    Subscription,
+)
 from govdata.sharing.models import Grant, RefusalGround, ShareApplication
+from govdata.sharing.service_models import QuotaCounter
 from govdata.verification.models import (
     DuplicatePair,
     DuplicateScan,
@@ -55,8 +63,12 @@ __all__ = [
     "ApiKey",
     "Application",
     "Base",
+    "BulkDelivery",
     "CatalogEntry",
+    "ChangeBatch",
+    "CommittedVersion",
     "DataResource",
+    "DeliveryPart",
     "Division",
     "DivisionEdition",
     "DuplicatePair",
@@ -85,12 +97,14 @@ __all__ = [
     "QualityRuleResult",
     "QualityRuleSet",
     "QualityRun",
+    "QuotaCounter",
     "RefusalGround",
     "RoleAssignment",
     "Run",
     "SchemaChange",
     "ShareApplication",
     "Source",
+    "Subscription",
     "UsedNonce",
     "User",
     "VerificationAuthority",

@@ -7,7 +7,7 @@ key store).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from govdata.access.grants import GrantSource
 from govdata.aggregation.dispatch import JobDispatcher
@@ -17,6 +17,7 @@ from govdata.lake.location import StorageLocation, location_from_uri
 from govdata.secretbox import SecretBox
 from govdata.settings import Settings
 from govdata.sharing.grant_source import DatabaseGrants
+from govdata.sharing.service_reads import KeyIndexCache
 from govdata.workdays.calendar import StatutoryCalendar
 
 
@@ -32,6 +33,8 @@ class Services:
     grants: GrantSource
     # Master keys wrapping the data keys of encrypted lake columns (X4).
     keystore: KeyStore
+    # Row-group indexes of lake table versions for the services' keyed look-ups (S2, S3).
+    service_indexes: KeyIndexCache = field(default_factory=KeyIndexCache)
 
 
 def build_services(settings: Settings) -> Services:

@@ -159,6 +159,40 @@ class Settings(BaseSettings):
         ge=10,
         description="A running run without a heartbeat for this long is marked interrupted.",
     )
+    subscription_transport: str = Field(
+        default="outbox",
+        description="How subscription change batches travel: outbox (kept in the metadata "
+        "database, pulled and acknowledged through the API) or nats (NATS JetStream at "
+        "nats_url).",
+    )
+    nats_url: str = Field(
+        default="nats://127.0.0.1:4222",
+        description="NATS server of the nats subscription transport (JetStream enabled).",
+    )
+    subscription_dispatch_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often `govdata serve` turns newly committed versions into change "
+        "batches and runs queued bulk deliveries.",
+    )
+    subscription_redelivery_seconds: int = Field(
+        default=60,
+        ge=0,
+        description="An unacknowledged change batch is delivered again after this long.",
+    )
+    subscription_stall_seconds: int = Field(
+        default=86_400,
+        ge=1,
+        description="A subscription whose oldest batch stays unacknowledged this long is "
+        "flagged stalled (subscription_stalled) and gets no new batches until it acknowledges.",
+    )
+    delivery_part_rows: int = Field(
+        default=200_000,
+        ge=1,
+        description="Most rows one part of a bulk delivery holds (parts are row ranges of "
+        "the version's Parquet files; each commits its own state, so a delivery resumes "
+        "at the first part not done).",
+    )
     max_upload_bytes: int = Field(
         default=2_147_483_648,
         ge=1024,
@@ -174,6 +208,13 @@ class Settings(BaseSettings):
     def _known_job_runner(cls, value: str) -> str:
         if value not in {"subprocess", "inline", "none"}:
             raise ValueError("job_runner must be 'subprocess', 'inline' or 'none'")
+        return value
+
+    @field_validator("subscription_transport")
+    @classmethod
+    def _known_transport(cls, value: str) -> str:
+        if value not in {"outbox", "nats"}:
+            raise ValueError("subscription_transport must be 'outbox' or 'nats'")
         return value
 
     @field_validator("log_format")
@@ -207,6 +248,11 @@ class Settings(BaseSettings):
     def quarantine_dir(self) -> Path:
         """Quarantined rows of each run, as Parquet parts per run."""
         return self.data_dir / "quarantine"
+
+    @property
+    def deliveries_dir(self) -> Path:
+        """Files of bulk deliveries, one directory per delivery, for grantees to download."""
+        return self.data_dir / "deliveries"
 
     @property
     def effective_lake_uri(self) -> str:

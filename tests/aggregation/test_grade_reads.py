@@ -23,16 +23,20 @@ from sqlalchemy import select
 from govdata.access.enforce import actor_grants
 from govdata.access.grants import AccessGrant, StaticGrants
 from govdata.access.policy import ReadKind, Relation, decide
+from govdata.accounts.models import Application
 from govdata.actions import ActionRegistry, Context
+from govdata.aggregation.models import Source
 from govdata.catalog.grading import metadata_resource
 from govdata.catalog.models import CatalogEntry
 from govdata.catalog.store import get_entry, published_version
-from govdata.db import Database, utcnow
+from govdata.db import Database, new_id, utcnow
 from govdata.errors import Forbidden, GovdataError, NotFound
 from govdata.events import EventRecord
 from govdata.grades import Grade
 from govdata.orgs.models import Organisation
 from govdata.services import Services
+from govdata.sharing.models import Grant
+from govdata.sharing.terms import today
 from tests.aggregation.conftest import (
     CLEAN_ROWS,
     POPULATION_HEADER,
@@ -45,6 +49,7 @@ from tests.factories import anonymous, context_for, user_actor
 from tests.test_grade_policy import EXPECTATIONS, Reads
 
 BAD_ROW = "150102199003071231,赵六,1,1990-03-07,150102,某地,13800000000,2024-01-04 00:00:00"
+CLEAN_ID = "150102199003071237"
 GRADES = {"core": "102001/000301", "important": "102001/000302", "general_2": "102001/000303"}
 
 
@@ -569,7 +574,162 @@ def _verification_conflicts_probe(registry: ActionRegistry, graded: Graded, as_u
     assert granted.decisions[-1].grade is Grade.CORE
 
 
+def _service_probe(name: str, payload: Callable[[str, str], dict[str, Any]]) -> Probe:
+    """A consumer officer calls a service (on behalf of its application) under a stored
+    grant of the core entry: refused by grade when the grant's ceiling is important,
+    served when it is core."""
+
+    def probe(registry: ActionRegistry, graded: Graded, as_user: As) -> None:
+        session = as_user("consumer").session
+        org = consumer_org(as_user("consumer"))
+        app = Application(id=new_id(), name="分级探针应用", organisation_id=org.id)
+        source = session.get(Source, graded.sources["core"])
+        assert source is not None
+        source.key_columns = ["id_number"]
+        session.add(app)
+        for ceiling in (Grade.IMPORTANT, Grade.CORE):
+            session.add(
+                Grant(
+                    id=f"grant-core-{ceiling.value}",
+                    number=f"SQ-PROBE-{ceiling.value}",
+                    origin="application",
+                    entry_id=graded.entries["core"],
+                    holder_org_id=graded.holder.id,
+                    grantee_org_id=org.id,
+                    ceiling=ceiling.value,
+                    fields=[
+                        {"name": "公民身份号码", "strategy": "hash"},
+                        {"name": "姓名", "strategy": "partial"},
+                    ],
+                    division_codes=[],
+                    application_ids=[],
+                    methods=["query", "verify"],
+                    starts_on=today(),
+                    ends_on=today() + timedelta(days=30),
+                    calls_per_day=10,
+                    rows_per_call=10,
+                    rows_per_day=100,
+                    created_by="probe",
+                )
+            )
+        session.flush()
+        low = as_user("consumer", grant_for(graded, org, "core", Grade.IMPORTANT))
+        error = refused(registry, low, name, payload("grant-core-important", app.id))
+        assert error.error_code == "grade_forbidden"
+        high = as_user("consumer", grant_for(graded, org, "core", Grade.CORE))
+        read(registry, high, name, payload("grant-core-core", app.id))
+        assert high.decisions[-1].kind is ReadKind.VALUES
+        assert high.decisions[-1].grade is Grade.CORE
+
+    return probe
+
+
+def _stored_grant(graded: Graded, ctx: Context, grade: str) -> str:
+    """A stored grant of the consumer department to ``grade``'s entry, ceiling important."""
+    from govdata.sharing.models import Grant  # noqa: PLC0415
+    from govdata.sharing.terms import today  # noqa: PLC0415
+
+    grant = Grant(
+        number=f"SQ-PROBE-{grade}",
+        origin="application",
+        entry_id=graded.entries[grade],
+        holder_org_id=graded.holder.id,
+        grantee_org_id=consumer_org(ctx).id,
+        ceiling=Grade.IMPORTANT.value,
+        fields=[{"name": "公民身份号码", "strategy": "hash"}],
+        division_codes=[],
+        application_ids=[],
+        methods=["bulk", "subscription"],
+        starts_on=today(),
+        ends_on=today() + timedelta(days=30),
+        calls_per_day=100,
+        rows_per_call=100,
+        rows_per_day=1000,
+        status="active",
+        created_by="test",
+    )
+    ctx.session.add(grant)
+    ctx.session.flush()
+    return grant.id
+
+
+def _grant_probe(name: str, data: Callable[[Context, str, str], dict[str, Any]]) -> Probe:
+    """Under a grant whose ceiling is important: the consumer receives important data and
+    is refused core data by grade."""
+
+    def probe(registry: ActionRegistry, graded: Graded, as_user: As) -> None:
+        consumer = as_user("consumer")
+        for grade, allowed in (("important", True), ("core", False)):
+            grant_id = _stored_grant(graded, consumer, grade)
+            try:
+                registry.run(name, consumer, data(consumer, grant_id, grade))
+            except GovdataError as error:
+                assert error.error_code == ("delivery_not_ready" if allowed else "grade_forbidden")
+            assert consumer.decisions[-1].kind is ReadKind.VALUES
+            assert consumer.decisions[-1].allowed is allowed
+
+    return probe
+
+
+def _delivery_of(ctx: Context, grant_id: str, grade: str) -> dict[str, Any]:
+    from govdata.sharing.delivery_models import BulkDelivery  # noqa: PLC0415
+
+    delivery = BulkDelivery(
+        grant_id=grant_id,
+        source_id=_source_of(ctx, grant_id),
+        grantee_org_id=consumer_org(ctx).id,
+        target="files",
+        where={},
+        version=0,
+        status="queued",
+        parts_total=0,
+        parts_done=0,
+        rows=0,
+        columns=[],
+        masked={},
+        requested_by="test",
+    )
+    ctx.session.add(delivery)
+    ctx.session.flush()
+    return {"id": delivery.id, "name": "manifest.json"}
+
+
+def _source_of(ctx: Context, grant_id: str) -> str:
+    from govdata.aggregation.models import Source  # noqa: PLC0415
+    from govdata.sharing.models import Grant  # noqa: PLC0415
+
+    grant = ctx.session.get(Grant, grant_id)
+    assert grant is not None
+    source_id = ctx.session.scalar(select(Source.id).where(Source.entry_id == grant.entry_id))
+    assert source_id is not None
+    return source_id
+
+
+def _subscription_of(ctx: Context, grant_id: str, grade: str) -> dict[str, Any]:
+    from govdata.sharing.delivery_models import Subscription  # noqa: PLC0415
+
+    subscription = Subscription(
+        grant_id=grant_id,
+        source_id=_source_of(ctx, grant_id),
+        grantee_org_id=consumer_org(ctx).id,
+        transport="outbox",
+        status="active",
+        status_note="",
+        start_version=0,
+        batched_version=0,
+        acked_version=0,
+        next_sequence=1,
+        created_by="test",
+    )
+    ctx.session.add(subscription)
+    ctx.session.flush()
+    return {"id": subscription.id}
+
+
 PROBES: dict[str, Probe] = {
+    "delivery_start": _grant_probe("delivery_start", lambda ctx, g, grade: {"grant_id": g}),
+    "delivery_file": _grant_probe("delivery_file", _delivery_of),
+    "subscription_pull": _grant_probe("subscription_pull", _subscription_of),
     "entry_show": _show_probe("entry_show", lambda g: {"id": g.entries["core"]}),
     "entry_version_show": _show_probe(
         "entry_version_show", lambda g: {"id": g.entries["core"], "number": 1}
@@ -594,6 +754,17 @@ PROBES: dict[str, Probe] = {
     "profile_get": _profile_get_probe,
     "profile_search": _profile_search_probe,
     "verification_conflicts": _verification_conflicts_probe,
+    "service_query": _service_probe(
+        "service_query", lambda grant, app: {"grant_id": grant, "application_id": app}
+    ),
+    "service_verify": _service_probe(
+        "service_verify",
+        lambda grant, app: {
+            "grant_id": grant,
+            "application_id": app,
+            "values": {"id_number": CLEAN_ID, "name": "李四"},
+        },
+    ),
 }
 
 

@@ -54,7 +54,7 @@ def test_killing_a_load_mid_write_keeps_the_previous_version(
     db = Database(make_engine(settings.effective_database_url))
     services = build_services(settings)
     with db.transaction() as session:
-        source = session.scalars(select(Source).where(Source.kind == "csv")).one()
+        source = session.scalars(select(Source).where(Source.location == CSV_NAME)).one()
         source_id, table_name = source.id, source.table_name
     table_uri = services.lake.table_uri(table_name)
     before = DeltaTable(table_uri)

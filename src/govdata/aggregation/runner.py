@@ -49,6 +49,7 @@ from govdata.lake.protection import protection_for_writing, written_key_version
 from govdata.lake.tables import LakeTable
 from govdata.lineage.emitting import announce
 from govdata.settings import Settings
+from govdata.sharing.subscriptions import record_committed_version
 
 if TYPE_CHECKING:
     from govdata.services import Services
@@ -313,4 +314,6 @@ def _finish_succeeded(
                         )
                     )
             source.updated_at = utcnow()
+        # The subscriptions' outbox, in the transaction that records the new version.
+        record_committed_version(session, run)
         _record_finish(_system_context(session, settings, services), run)

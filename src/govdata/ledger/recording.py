@@ -121,6 +121,37 @@ LEDGERED: Mapping[str, Ledgered] = {
         "sharing:return:issued", "数据回流（属地返还）", ("holder_id",)
     ),
     "sharing:grounds:changed": Ledgered("sharing:grounds:changed", "维护拒绝共享的法定事由清单"),
+    # Deliveries of the query and verification services (S2, S3): which application,
+    # under which grant, which data version and how many rows.
+    "sharing:delivery:served": Ledgered(
+        EntryKind.DELIVERY_MADE,
+        "共享接口交付（查询或核验）",
+        ("entry_id", "holder_id", "grantee_id", "application_id", "source_id"),
+    ),
+    # Bulk deliveries and subscriptions (S3, S4): who received which version under
+    # which grant, how many rows and their checksums; subscriptions' lifecycle.
+    "sharing:delivery:made": Ledgered(
+        EntryKind.DELIVERY_MADE,
+        "批量交付（文件或接收方数据库）",
+        ("grant_id", "entry_id", "grantee_id", "source_id"),
+    ),
+    "sharing:delivery:failed": Ledgered(
+        "sharing:delivery:failed", "批量交付失败（已交付部分）", ("grant_id",)
+    ),
+    "sharing:batch:delivered": Ledgered(
+        EntryKind.DELIVERY_MADE,
+        "订阅变更批次交付",
+        ("subscription_id", "grant_id", "grantee_id"),
+    ),
+    "sharing:subscription:created": Ledgered(
+        "sharing:subscription:created", "订阅共享数据", ("grant_id", "grantee_id", "source_id")
+    ),
+    "sharing:subscription:cancelled": Ledgered(
+        "sharing:subscription:cancelled", "取消订阅", ("grant_id", "grantee_id")
+    ),
+    "sharing:subscription:stalled": Ledgered(
+        "sharing:subscription:stalled", "订阅方长时间未确认（标记）", ("grant_id", "grantee_id")
+    ),
     # Verification (G3): which source is authoritative for which field decides
     # how every conflict is resolved.
     "verification:authority:changed": Ledgered(
@@ -177,11 +208,13 @@ NOT_LEDGERED: Mapping[str, str] = {
     "counts are kept with the run, and opening its conflicts is a ledgered data read",
     "verification:duplicates:finished": "overlap measures and column names of ledgered "
     "versions; no values are kept or returned",
+    "sharing:delivery:started": "an intention; the delivery made (or failed) is ledgered",
+    "sharing:batch:acknowledged": "the consumer's receipt; the batch delivered is ledgered and "
+    "the acknowledged version is kept with the subscription",
 }
 
 # Kinds the ledger knows that no stored event produces yet.
 RESERVED_KINDS: Mapping[str, str] = {
-    EntryKind.DELIVERY_MADE: "sharing deliveries are not stored yet",
     EntryKind.CATALOG_WITHDRAWN: "catalog withdrawal is not implemented yet",
 }
 

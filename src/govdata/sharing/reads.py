@@ -132,3 +132,16 @@ def _mask(
     grades = dict.fromkeys(table.column_names, Grade.GENERAL_1)
     table = Masker(rules, keys).mask_table(table, grades, Audience.CONSUMER, kinds)
     return MaskedPage(table, Audience.CONSUMER, masked)
+
+
+def mask_for_grant(
+    ctx: Context,
+    grant: Grant,
+    table: pa.Table,
+    strategies: dict[str, str],
+    kinds: Mapping[str, SensitiveKind | None],
+) -> MaskedPage:
+    """``table`` (already limited to the grant's rows and columns) masked with the
+    grant's strategies: what the query service delivers."""
+    known = {name: kind for name, kind in kinds.items() if kind is not None and name in strategies}
+    return _mask(ctx, grant, table, strategies, known)

@@ -29,6 +29,8 @@ from govdata.orgs import api as orgs_api
 from govdata.profiles import api as profiles_api
 from govdata.quality import api as quality_api
 from govdata.sharing import api as sharing_api
+from govdata.sharing import delivery_api as sharing_delivery_api
+from govdata.sharing import service_api
 from govdata.verification import api as verification_api
 from govdata.web.api_routes import SchemaCollector, add_action_route, parse_json_object
 from govdata.web.auth import CSRF_HEADER, SESSION_COOKIE, authenticate, require_csrf
@@ -54,6 +56,7 @@ AREA_ROUTES = (
     ("elements", elements_api.ROUTES),
     ("objections", objections_api.ROUTES),
     ("sharing", sharing_api.ROUTES),
+    ("sharing", sharing_delivery_api.ROUTES),
     ("ledger", ledger_api.ROUTES),
     ("audit", audit_api.ROUTES),
     ("quality", quality_api.ROUTES),
@@ -104,6 +107,8 @@ def build_api_router(registry: ActionRegistry, schemas: SchemaCollector) -> APIR
         openapi_extra={"responses": schemas.responses(200, dict[str, str])},
     )
     audit_api.add_export_route(router, registry, schemas)
+    sharing_delivery_api.add_download_route(router, registry, schemas)
+    service_api.add_routes(router, registry, schemas)
     return router
 
 

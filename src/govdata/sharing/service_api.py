@@ -1,0 +1,114 @@
+"""JSON API routes of the query and verification services.
+
+They run their actions like every route, with one difference: a request whose
+signature is refused (missing headers, skewed timestamp, replayed nonce,
+unknown or revoked key, wrong signature) is audited as ``audit:request:refused``
+naming the key id and the code, before the error is returned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import APIRouter
+from fastapi.encoders import jsonable_encoder
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from govdata.accounts.signing import KEY_HEADER
+from govdata.actions import ActionRegistry
+from govdata.audit.history import REQUEST_REFUSED
+from govdata.authz import ANONYMOUS
+from govdata.db import new_id, utcnow
+from govdata.errors import GovdataError
+from govdata.events import EventRecord
+from govdata.web.api_routes import SchemaCollector, add_action_route, request_data
+from govdata.web.auth import CSRF_HEADER, authenticate, require_csrf
+from govdata.web.runtime import client_address_of, request_id_of, runtime_of
+
+ERRORS = """
+Signed with the application's key (headers X-Govdata-Key, X-Govdata-Timestamp,
+X-Govdata-Nonce, X-Govdata-Signature; see the user guide). Errors (`error.code`):
+`signature_incomplete`, `signature_invalid`, `signature_expired`, `signature_replayed`,
+`api_key_unknown`, `api_key_revoked` (401); `grant_not_found`,
+`service_resource_missing`, `lake_table_not_found` (404);
+`service_application_not_allowed`, `service_application_mismatch`,
+`service_method_not_granted`, `service_grant_suspended`, `service_grant_revoked`,
+`service_grant_not_started`, `service_grant_expired`, `grant_field_not_granted`,
+`grade_forbidden`, `operation_blocked` (403); `service_quota_calls`,
+`service_quota_rows` (429); `service_key_malformed`, `service_key_required`,
+`service_key_unavailable`, `service_quota_rows_per_call`, `service_column_unknown`,
+`service_source_ambiguous`, `service_application_required`, `invalid_input` (422).
+Every call, answered or refused, is audited; every answer is ledgered as
+`sharing:delivery:made`.
+"""
+
+ROUTES = (
+    ("POST", "/services/query", "service_query", 200),
+    ("POST", "/services/verify", "service_verify", 200),
+)
+
+
+def refused_signature(request: Request, action: str, error: GovdataError) -> EventRecord:
+    return EventRecord(
+        id=new_id(),
+        name=REQUEST_REFUSED,
+        subject_id=action,
+        actor_kind=ANONYMOUS.kind,
+        actor_id=None,
+        actor_name=ANONYMOUS.name,
+        request_id=request_id_of(request),
+        data={
+            "action": action,
+            "code": error.error_code,
+            "message": error.message,
+            "fields": error.fields,
+            "targets": {"key_id": request.headers.get(KEY_HEADER, "")[:40]},
+            "client_address": client_address_of(request),
+            "actor_organisation_id": None,
+        },
+        occurred_at=utcnow(),
+    )
+
+
+def service_endpoint(name: str) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        rt = runtime_of(request)
+        body = await request.body()
+        try:
+            caller = await authenticate(request, body)
+        except GovdataError as error:
+            record = refused_signature(request, name, error)
+            await run_in_threadpool(rt.keep_survivors, [record])
+            raise
+        require_csrf(request, caller, request.headers.get(CSRF_HEADER))
+        data = await request_data(request, body, "body")
+        result = await run_in_threadpool(
+            rt.run_action,
+            caller.actor,
+            request_id_of(request),
+            name,
+            data,
+            client_address_of(request),
+        )
+        return JSONResponse(jsonable_encoder(result))
+
+    endpoint.__name__ = name
+    return endpoint
+
+
+def add_routes(router: APIRouter, registry: ActionRegistry, schemas: SchemaCollector) -> None:
+    for method, path, action, status in ROUTES:
+        add_action_route(
+            router,
+            registry,
+            schemas,
+            method=method,
+            path=path,
+            action=action,
+            tags=["services"],
+            status_code=status,
+            endpoint=service_endpoint(action),
+            description=ERRORS,
+        )

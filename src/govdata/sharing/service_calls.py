@@ -1,0 +1,245 @@
+"""What every service call goes through before any data is read: the grant named,
+the caller and the application it acts for, the grant's methods, period, status
+and quota, the grade decision, and the table version to read (S2, S3).
+
+Each refusal is its own stable code with a Chinese message; refusals are audited
+(``audit:request:refused``: by the registry for ``Forbidden``, by
+:func:`record_service_refusal` for the others) and nothing is delivered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from govdata.access.enforce import authorize_read, authorize_somewhere_to_read
+from govdata.access.policy import Decision, ReadKind
+from govdata.accounts.models import Application
+from govdata.actions import Context
+from govdata.aggregation.columns import ColumnSpec, encrypted_names
+from govdata.aggregation.grading import source_resource
+from govdata.aggregation.masked_reads import sensitive_columns
+from govdata.aggregation.models import Source
+from govdata.aggregation.store import declared_columns, org_ref
+from govdata.audit.refusals import record_refusal
+from govdata.crypto.datakeys import DataKeys
+from govdata.errors import Forbidden, GovdataError, InvalidInput, NotFound
+from govdata.lake.protection import TableProtection, encrypted_in, purpose_of
+from govdata.lake.tables import LakeTable
+from govdata.masking.kinds import SensitiveKind
+from govdata.orgs.codes import CodeError, check_credit_code, check_id_number
+from govdata.sharing.models import Grant
+from govdata.sharing.quotas import Remaining, remaining
+from govdata.sharing.reads import granted_columns
+from govdata.sharing.service_permissions import CALL_PERMISSION
+from govdata.sharing.service_schemas import ServiceCall
+from govdata.sharing.store import get_grant
+from govdata.sharing.terms import METHOD_LABELS, today
+
+DATA_PERMISSION = "aggregation:data:read"
+
+
+@dataclass(frozen=True)
+class Call:
+    """A call that passed every check, with what reading needs."""
+
+    grant: Grant
+    source: Source
+    application_id: str
+    on_behalf: bool
+    decision: Decision
+    day: date
+    left: Remaining
+    lake: LakeTable
+    version: int
+    protection: TableProtection | None
+    columns: list[ColumnSpec]
+    granted: dict[str, str]  # column name → masking strategy
+    kinds: dict[str, SensitiveKind | None]
+
+    @property
+    def sensitive(self) -> set[str]:
+        return {*self.kinds, *encrypted_names(self.columns)}
+
+    def key_column(self) -> str:
+        if not self.source.key_columns:
+            raise InvalidInput(
+                "该数据源未定义主键，不能按主键查询或核验", code="service_key_unavailable"
+            )
+        return str(self.source.key_columns[0])
+
+    def require_granted(self, names: list[str], field: str) -> None:
+        known = {column.name for column in self.columns}
+        unknown = [name for name in names if name not in known]
+        if unknown:
+            raise InvalidInput(
+                f"没有这些列：{'、'.join(unknown)}",
+                code="service_column_unknown",
+                fields={field: "、".join(unknown)},
+            )
+        outside = [name for name in names if name not in self.granted]
+        if outside:
+            raise Forbidden(
+                f"共享授权不含这些字段，不能按其查询或核验：{'、'.join(outside)}",
+                code="grant_field_not_granted",
+                fields={field: "、".join(outside)},
+            )
+
+    def check_key_value(self, column: str, value: str, field: str) -> str:
+        """A key value in the form the column holds; a malformed one is refused."""
+        kind = self.kinds.get(column)
+        try:
+            if kind is SensitiveKind.ID_NUMBER:
+                return check_id_number(value)
+            if kind is SensitiveKind.CREDIT_CODE:
+                return check_credit_code(value)
+        except CodeError as error:
+            raise InvalidInput(
+                f"主键格式错误：{error}", code="service_key_malformed", fields={field: str(error)}
+            ) from None
+        return value
+
+
+def _refuse(message: str, code: str, **fields: str) -> Forbidden:
+    return Forbidden(message, code=code, fields=dict(fields))
+
+
+def _application(ctx: Context, grant: Grant, data: ServiceCall) -> tuple[str, bool]:
+    """The application the call is for, and whether a person calls on its behalf."""
+    if ctx.actor.kind == "application":
+        app_id = str(ctx.actor.id)
+        if data.application_id not in (None, app_id):
+            raise _refuse(
+                "应用签名调用时不能代其他应用调用",
+                "service_application_mismatch",
+                application_id=data.application_id or "",
+            )
+        on_behalf = False
+    else:
+        if data.application_id is None:
+            raise InvalidInput(
+                "请选择代为调用的应用",
+                code="service_application_required",
+                fields={"application_id": "必填"},
+            )
+        app = ctx.session.get(Application, data.application_id)
+        if app is None or not app.is_active or app.organisation_id != grant.grantee_org_id:
+            raise _refuse(
+                "该应用不是被授权部门的有效应用",
+                "service_application_not_allowed",
+                application_id=data.application_id,
+            )
+        app_id, on_behalf = app.id, True
+    if ctx.actor.kind == "application" and ctx.actor.organisation_id != grant.grantee_org_id:
+        raise _refuse("只有被授权部门的应用可以调用", "service_application_not_allowed")
+    if grant.application_ids and app_id not in grant.application_ids:
+        raise _refuse(
+            "该应用不在共享授权的调用应用名单中",
+            "service_application_not_allowed",
+            application_id=app_id,
+        )
+    return app_id, on_behalf
+
+
+def _check_state(grant: Grant, method: str, day: date) -> None:
+    if method not in grant.methods:
+        raise _refuse(
+            f"共享授权不含“{METHOD_LABELS[method]}”方式",
+            "service_method_not_granted",
+            method=method,
+        )
+    if grant.status == "revoked":
+        raise _refuse("共享授权已撤销", "service_grant_revoked", status=grant.status)
+    if grant.status == "suspended":
+        raise _refuse("共享授权已暂停", "service_grant_suspended", status=grant.status)
+    if day < grant.starts_on:
+        raise _refuse(
+            f"共享授权自{grant.starts_on}起生效",
+            "service_grant_not_started",
+            starts_on=str(grant.starts_on),
+        )
+    if day > grant.ends_on:
+        raise _refuse(
+            f"共享授权已于{grant.ends_on}到期", "service_grant_expired", ends_on=str(grant.ends_on)
+        )
+
+
+def _source(ctx: Context, grant: Grant, source_id: str | None) -> Source:
+    sources = list(
+        ctx.session.scalars(
+            select(Source)
+            .where(Source.entry_id == grant.entry_id, Source.mode == "physical")
+            .order_by(Source.created_at, Source.id)
+        )
+    )
+    if source_id is not None:
+        sources = [source for source in sources if source.id == source_id]
+    if not sources:
+        raise NotFound("共享授权的目录下没有可调用的入库数据", code="service_resource_missing")
+    if len(sources) > 1:
+        raise InvalidInput(
+            "该目录下有多个数据源，请指定 source_id",
+            code="service_source_ambiguous",
+            fields={"source_id": "必填"},
+        )
+    return sources[0]
+
+
+def prepare_call(ctx: Context, data: ServiceCall, method: str) -> Call:
+    ctx.authorize_somewhere(CALL_PERMISSION)
+    grant = get_grant(ctx.session, data.grant_id)
+    ctx.authorize(CALL_PERMISSION, org_ref(ctx.session, grant.grantee_org_id))
+    application_id, on_behalf = _application(ctx, grant, data)
+    day = today()
+    _check_state(grant, method, day)
+    source = _source(ctx, grant, data.source_id)
+    authorize_somewhere_to_read(ctx, DATA_PERMISSION)
+    decision = authorize_read(
+        ctx, DATA_PERMISSION, source_resource(ctx.session, source), ReadKind.VALUES
+    )
+    left = remaining(ctx.session, grant, day)
+    lake = LakeTable(ctx.services.lake, source.table_name)
+    indexes = ctx.services.service_indexes
+    version = indexes.current_version(lake)
+    if version is None:
+        raise NotFound("该数据源尚未归集入库", code="lake_table_not_found")
+    encrypted = indexes.encrypted_columns(lake, version, encrypted_in)
+    protection = (
+        TableProtection(
+            lake.name,
+            encrypted,
+            DataKeys(ctx.session, ctx.services.keystore).for_reading(purpose_of(lake.name)),
+        )
+        if encrypted
+        else None
+    )
+    columns = declared_columns(source)
+    return Call(
+        grant=grant,
+        source=source,
+        application_id=application_id,
+        on_behalf=on_behalf,
+        decision=decision,
+        day=day,
+        left=left,
+        lake=lake,
+        version=version,
+        protection=protection,
+        columns=columns,
+        granted=granted_columns(grant, columns),
+        kinds=sensitive_columns(ctx.session, source, columns),
+    )
+
+
+def record_service_refusal(ctx: Context, action: str, data: BaseModel, error: GovdataError) -> None:
+    """Audit a refusal that is not a ``Forbidden`` (the registry audits those):
+    quota, malformed key, unknown grant or resource."""
+    if isinstance(error, Forbidden) or not ctx.actor.is_authenticated:
+        return
+    stand_in = Forbidden(error.message, code=error.error_code, fields=error.fields)
+    survivors: list[Any] = record_refusal(ctx, action, data, stand_in)
+    ctx.survivors.extend(survivors)
