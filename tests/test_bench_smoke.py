@@ -11,6 +11,7 @@ from bench import (
     bench_profiles,
     bench_quality,
     bench_services,
+    bench_subscriptions,
 )
 
 
@@ -67,3 +68,24 @@ def test_the_services_benchmark_runs_and_reports_ratios(tmp_path: Path) -> None:
         assert results[target]["max"]["requests"] > 0
         assert results[target]["max"]["errors"] == 0
     assert results["verify_ratio"] > 0 and results["query_ratio"] > 0
+
+
+def _nats_reachable() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 4222), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def test_the_subscription_benchmark_measures_each_transport(tmp_path: Path) -> None:
+    transport = "both" if _nats_reachable() else "outbox"
+    arguments = ["--rows", "2000", "--changed", "50", "--repeats", "1", "--transport", transport]
+    results = bench_subscriptions.main(
+        [*arguments, "--dispatch-seconds", "0.2", "--poll", "0.1", "--workdir", str(tmp_path)]
+    )
+    measured = ["outbox", "nats"] if transport == "both" else ["outbox"]
+    for name in measured:
+        assert len(results[name]["latencies"]) == 1
+        assert 0 < results[name]["max"] <= bench_subscriptions.TARGET_SECONDS
+        assert results[f"{name}_samples"][0]["counts"]["updated"] == 50
