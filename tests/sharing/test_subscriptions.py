@@ -6,6 +6,7 @@ that was down catches up, and one that never acknowledges is flagged."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import time
 from collections.abc import Callable
@@ -27,7 +28,7 @@ from govdata.settings import Settings
 from govdata.sharing.changes import batch_digests
 from govdata.sharing.delivery_models import ChangeBatch
 from govdata.sharing.subscriptions import DispatchReport, dispatch
-from govdata.sharing.transports import NatsSubscriber
+from govdata.sharing.transports import NatsSubscriber, run_coroutine
 from tests.aggregation.conftest import CLEAN_ROWS, POPULATION_HEADER, Run, valid_id, write_csv
 from tests.sharing.delivery_fixtures import approve
 
@@ -299,3 +300,15 @@ def test_over_nats_a_batch_is_redelivered_until_acknowledged_then_the_version_mo
     dispatcher(nats)
     listed = registry.run("subscription_list", consumer, {"grant_id": grant_id})
     assert listed.subscriptions[0].acked_version == version
+
+
+def test_transport_sessions_run_even_where_an_event_loop_is_already_running() -> None:
+    async def answer() -> int:
+        await asyncio.sleep(0)
+        return 42
+
+    async def host() -> int:
+        return run_coroutine(answer)  # called from synchronous code inside a running loop
+
+    assert run_coroutine(answer) == 42
+    assert asyncio.run(host()) == 42

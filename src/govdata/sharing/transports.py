@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -102,6 +103,20 @@ async def _connect(url: str) -> Client:
         ) from error
 
 
+def run_coroutine(session: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run an asyncio session to its end from synchronous code.
+
+    On a thread with an event loop already running (a host that embeds one), the
+    session gets a thread and a loop of its own rather than failing.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(session())
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="govdata-nats") as pool:
+        return pool.submit(lambda: asyncio.run(session())).result()
+
+
 class NatsTransport:
     """NATS JetStream: a stream per node, a subject and durable consumer per subscription."""
 
@@ -123,7 +138,7 @@ class NatsTransport:
             finally:
                 await client.close()
 
-        return asyncio.run(session())
+        return run_coroutine(session)
 
     async def _ensure_stream(self, js: JetStreamContext) -> None:
         try:
@@ -235,4 +250,4 @@ class NatsSubscriber:
             finally:
                 await client.close()
 
-        return asyncio.run(session())
+        return run_coroutine(session)
