@@ -10,6 +10,7 @@ import asyncio
 import socket
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -310,5 +311,9 @@ def test_transport_sessions_run_even_where_an_event_loop_is_already_running() ->
     async def host() -> int:
         return run_coroutine(answer)  # called from synchronous code inside a running loop
 
+    def hosted() -> int:  # on a thread of its own, whatever runs on the test's thread
+        return asyncio.run(host())
+
     assert run_coroutine(answer) == 42
-    assert asyncio.run(host()) == 42
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        assert pool.submit(hosted).result() == 42
