@@ -46,7 +46,14 @@ from govdata.sharing.schemas import (
     ShareEscalate,
     ShareReview,
 )
-from govdata.sharing.store import GrantTerms, entry_name, issue_grant, number, org_name
+from govdata.sharing.store import (
+    GrantTerms,
+    entry_name,
+    issue_grant,
+    number,
+    org_name,
+    party_may_read,
+)
 from govdata.sharing.terms import (
     check_fields,
     check_methods,
@@ -90,10 +97,7 @@ def _get(ctx: Context, app_id: str, *, for_update: bool = False) -> ShareApplica
 
 
 def _may_read(ctx: Context, app: ShareApplication) -> bool:
-    return any(
-        ctx.can("sharing:read", org_ref(ctx.session, org_id))
-        for org_id in (app.consumer_org_id, app.holder_org_id)
-    )
+    return party_may_read(ctx, app.consumer_org_id, app.holder_org_id)
 
 
 def _ground_label(ctx: Context, code: str | None) -> str | None:

@@ -39,7 +39,7 @@ from govdata.sharing.delivery_schemas import (
 )
 from govdata.sharing.granted_data import RECEIVE, check_where, grant_for_receiving, granted_table
 from govdata.sharing.models import Grant
-from govdata.sharing.store import entry_name
+from govdata.sharing.store import entry_name, party_may_read
 
 actions = ActionSet("sharing-deliveries")
 
@@ -236,8 +236,7 @@ def delivery_list(ctx: Context, data: DeliveryListQuery) -> DeliveryPage:
     rows = ctx.session.execute(query.order_by(BulkDelivery.created_at.desc()).limit(2000)).all()
     found = []
     for delivery, grant in rows:
-        parties = (delivery.grantee_org_id, grant.holder_org_id)
-        if any(ctx.can("sharing:read", org_ref(ctx.session, org)) for org in parties):
+        if party_may_read(ctx, delivery.grantee_org_id, grant.holder_org_id):
             found.append(delivery_out(ctx, delivery))
         if len(found) >= data.limit:
             break

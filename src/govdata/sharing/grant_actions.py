@@ -40,7 +40,14 @@ from govdata.sharing.schemas import (
     ReturnOut,
     ShareReturn,
 )
-from govdata.sharing.store import GrantTerms, get_grant, grant_facts, grant_out, issue_grant
+from govdata.sharing.store import (
+    GrantTerms,
+    get_grant,
+    grant_facts,
+    grant_out,
+    issue_grant,
+    party_may_read,
+)
 from govdata.sharing.terms import check_methods, check_period, field_terms, published_items, today
 
 actions = ActionSet("sharing-grants")
@@ -50,10 +57,7 @@ ORIGIN_LABELS = {"application": "共享申请", "return": "数据回流"}
 
 
 def _may_read(ctx: Context, grant: Grant) -> bool:
-    return any(
-        ctx.can("sharing:read", org_ref(ctx.session, org_id))
-        for org_id in (grant.grantee_org_id, grant.holder_org_id)
-    )
+    return party_may_read(ctx, grant.grantee_org_id, grant.holder_org_id)
 
 
 @actions.register(

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from govdata.actions import Context
+from govdata.aggregation.store import org_ref
 from govdata.catalog.models import CatalogEntry, EntryVersion
 from govdata.db import new_id, utcnow
 from govdata.errors import NotFound
@@ -35,6 +36,12 @@ class GrantTerms:
     starts_on: date
     ends_on: date
     quotas: Quotas
+
+
+def party_may_read(ctx: Context, *org_ids: str) -> bool:
+    """Whether the caller may follow what concerns either party (``sharing:read``):
+    the grantee's or the holder's side, their authorities, auditors."""
+    return any(ctx.can("sharing:read", org_ref(ctx.session, org_id)) for org_id in org_ids)
 
 
 def number(prefix: str, object_id: str) -> str:

@@ -36,7 +36,7 @@ from govdata.sharing.delivery_schemas import (
 )
 from govdata.sharing.granted_data import RECEIVE, grant_for_receiving, granted_table
 from govdata.sharing.models import Grant
-from govdata.sharing.store import entry_name
+from govdata.sharing.store import entry_name, party_may_read
 from govdata.sharing.subscriptions import (
     acknowledge_through,
     batch_body,
@@ -176,8 +176,7 @@ def subscription_list(ctx: Context, data: SubscriptionListQuery) -> Subscription
     rows = ctx.session.execute(query.order_by(Subscription.created_at.desc()).limit(2000)).all()
     found = []
     for subscription, grant in rows:
-        parties = (subscription.grantee_org_id, grant.holder_org_id)
-        if any(ctx.can("sharing:read", org_ref(ctx.session, org)) for org in parties):
+        if party_may_read(ctx, subscription.grantee_org_id, grant.holder_org_id):
             found.append(subscription_out(ctx, subscription))
         if len(found) >= data.limit:
             break
