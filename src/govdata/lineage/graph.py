@@ -1,18 +1,25 @@
 """The lineage graph around one source or library table (requirement G5).
 
 Nodes are the systems data came from (``origin``), the jobs that moved it
-(``job``: a source's loads, a library's builds, with their latest run) and the
-lake tables (``table`` for a source's, ``library`` for a library's). Edges run
-in the direction data flows. Around a source: its origin, its load job, its
-table, and each library built from it. Around a library: each member's origin,
-load job and table, the build job and the library. Column lineage lists, for
-the focus table, where each column comes from (the same
-:mod:`govdata.lineage.runs` description the OpenLineage events carry).
+(``job``: a source's loads, a library's builds, with their latest run), the
+lake tables (``table`` for a source's, ``library`` for a library's) and what
+was delivered from a source's table (``delivery`` nodes leading to the
+``grant`` node of the grantee, see :mod:`govdata.lineage.delivery_nodes`).
+Edges run in the direction data flows. Around a source: its origin, its load
+job, its table, each library built from it and its deliveries. Around a
+library: each member's origin, load job, table and deliveries, the build job
+and the library (a library has no catalog entry of its own, so nothing is
+granted or delivered from it directly). Column lineage lists, for the focus
+table, where each column comes from (the same :mod:`govdata.lineage.runs`
+description the OpenLineage events carry).
+
+Which grants appear is the caller's to decide (``may_see``): the graph is
+built only from what the reader may follow.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,9 +27,15 @@ from sqlalchemy.orm import Session
 from govdata.aggregation.models import Library, LibraryMember, Run, Source
 from govdata.lake.location import StorageLocation
 from govdata.lake.tables import LakeTable
+from govdata.lineage.deliveries import deliveries_from
+from govdata.lineage.delivery_nodes import add_deliveries
+from govdata.lineage.graph_model import ColumnSource, Graph, Node
 from govdata.lineage.openlineage import RunLineage
 from govdata.lineage.runs import build_lineage, load_lineage, source_dataset
 from govdata.settings import Settings
+from govdata.sharing.models import Grant
+
+GrantFilter = Callable[[Grant], bool]
 
 STATUS_LABELS = {
     "queued": "排队中",
@@ -31,45 +44,6 @@ STATUS_LABELS = {
     "failed": "失败",
     "interrupted": "中断",
 }
-
-
-@dataclass(frozen=True)
-class Node:
-    id: str
-    kind: str  # origin | job | table | library
-    label: str
-    detail: str = ""
-    href: str | None = None
-
-
-@dataclass(frozen=True)
-class Edge:
-    source: str
-    target: str
-
-
-@dataclass(frozen=True)
-class ColumnSource:
-    column: str
-    dataset: str
-    source_column: str
-
-
-@dataclass
-class Graph:
-    focus: str
-    nodes: dict[str, Node] = field(default_factory=dict)
-    edges: list[Edge] = field(default_factory=list)
-    columns: list[ColumnSource] = field(default_factory=list)
-
-    def add(self, node: Node) -> str:
-        self.nodes.setdefault(node.id, node)
-        return node.id
-
-    def link(self, source: str, target: str) -> None:
-        edge = Edge(source, target)
-        if edge not in self.edges:
-            self.edges.append(edge)
 
 
 def _latest_run(
@@ -97,8 +71,14 @@ def _table_detail(location: StorageLocation, name: str) -> str:
     return "尚未入库" if version is None else f"当前版本 {version}"
 
 
-def _add_source(graph: Graph, session: Session, location: StorageLocation, source: Source) -> str:
-    """Origin → load job → table of one source; returns the table node's id."""
+def _add_source(
+    graph: Graph,
+    session: Session,
+    location: StorageLocation,
+    source: Source,
+    may_see: GrantFilter,
+) -> str:
+    """Origin → load job → table → deliveries of one source; returns the table node's id."""
     namespace, name = source_dataset(source)
     origin = graph.add(
         Node(f"origin:{source.id}", "origin", f"{source.kind} 数据源", f"{namespace} / {name}")
@@ -122,6 +102,7 @@ def _add_source(graph: Graph, session: Session, location: StorageLocation, sourc
     )
     graph.link(origin, job)
     graph.link(job, table)
+    add_deliveries(graph, table, source.id, deliveries_from(session, source, may_see))
     return table
 
 
@@ -158,10 +139,15 @@ def _columns(lineage: RunLineage) -> list[ColumnSource]:
 
 
 def source_graph(
-    session: Session, settings: Settings, location: StorageLocation, source: Source
+    session: Session,
+    settings: Settings,
+    location: StorageLocation,
+    source: Source,
+    *,
+    may_see: GrantFilter,
 ) -> Graph:
     graph = Graph(focus=f"table:{source.table_name}")
-    table = _add_source(graph, session, location, source)
+    table = _add_source(graph, session, location, source, may_see)
     libraries = session.scalars(
         select(Library)
         .join(LibraryMember, LibraryMember.library_id == Library.id)
@@ -176,7 +162,12 @@ def source_graph(
 
 
 def library_graph(
-    session: Session, settings: Settings, location: StorageLocation, library: Library
+    session: Session,
+    settings: Settings,
+    location: StorageLocation,
+    library: Library,
+    *,
+    may_see: GrantFilter,
 ) -> Graph:
     graph = Graph(focus=f"table:{library.table_name}")
     build = _add_library(graph, session, location, library)
@@ -187,7 +178,7 @@ def library_graph(
         .order_by(LibraryMember.priority, LibraryMember.created_at)
     ).all()
     for source in members:
-        graph.link(_add_source(graph, session, location, source), build)
+        graph.link(_add_source(graph, session, location, source, may_see), build)
     run = _latest_run(session, library_id=library.id) or Run(id="", strategy="full")
     lake = LakeTable(location, library.table_name)
     graph.columns = _columns(build_lineage(session, settings, run, library, lake))

@@ -1,5 +1,7 @@
-"""OpenLineage run events for loads and library builds (requirement G5).
+"""OpenLineage run events for loads, library builds and bulk deliveries (requirement G5).
 
+Bulk deliveries use the same events (see :mod:`govdata.lineage.delivery_lineage`
+for their datasets); service calls emit none: they are summed up in the graph.
 Every aggregation run emits a ``START`` event when it begins and a ``COMPLETE``
 or ``FAIL`` event when it ends, built with the ``openlineage-python`` client's
 models and sent through its transports:
@@ -26,8 +28,8 @@ a consumer that is down costs a logged warning, never the run.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import version as package_version
 from typing import Any
@@ -77,6 +79,8 @@ class ColumnOrigin:
     column_type: str
     inputs: Sequence[tuple[str, str, str]]
     description: str = ""
+    # IDENTITY (copied as is) or MASKED (a delivery's column masked as granted).
+    transformation_type: str = "IDENTITY"
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,8 @@ class RunLineage:
     output_name: str
     columns: Sequence[ColumnOrigin]
     transformation: str
+    # Run facets of the run's own (a delivery's grant and target), on every event.
+    run_facets: Mapping[str, RunFacet] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -137,7 +143,7 @@ def _column_lineage(lineage: RunLineage) -> column_lineage_dataset.ColumnLineage
                 for namespace, name, field in origin.inputs
             ],
             transformationDescription=lineage.transformation,
-            transformationType="IDENTITY",
+            transformationType=origin.transformation_type,
         )
         for origin in lineage.columns
         if origin.inputs
@@ -184,7 +190,7 @@ def run_event(
     settings: Settings, lineage: RunLineage, state: RunState, outcome: RunOutcome | None = None
 ) -> RunEvent:
     """The OpenLineage event of one state of one run."""
-    run_facets: dict[str, Any] = {}
+    run_facets: dict[str, Any] = dict(lineage.run_facets)
     if outcome is not None and outcome.error_message:
         run_facets["errorMessage"] = error_message_run.ErrorMessageRunFacet(
             message=f"{outcome.error_code}: {outcome.error_message}",

@@ -46,6 +46,7 @@ from govdata.errors import GovdataError, InvalidInput, NotFound
 from govdata.events import record_event
 from govdata.lake.checksum import CHECKSUM_ALGORITHM, Checksum
 from govdata.lake.tables import LakeTable
+from govdata.lineage.emitting import announce_delivery
 from govdata.services import Services
 from govdata.settings import Settings
 from govdata.sharing.delivery_events import DeliveryFailed, DeliveryMade
@@ -289,6 +290,7 @@ def run_delivery(
             raise NotFound("批量交付不存在", code="delivery_not_found")
         if delivery.status in ("succeeded", "failed"):
             return delivery.status
+        first_start = delivery.started_at is None
         delivery.status = "running"
         delivery.started_at = delivery.started_at or utcnow()
         pending = list(
@@ -298,6 +300,8 @@ def run_delivery(
                 .order_by(DeliveryPart.number)
             )
         )
+    if first_start:  # a resumed delivery is the same OpenLineage run, started once
+        announce_delivery(db, settings, delivery_id, ending=False)
     try:
         for number in pending:
             with db.transaction() as session:
@@ -331,9 +335,12 @@ def run_delivery(
                     parts_done=delivery.parts_done,
                 ),
             )
+        announce_delivery(db, settings, delivery_id, ending=True)
         return "failed"
     with db.transaction() as session:
-        return _finish(system_context(session, settings, services), _locked(session, delivery_id))
+        status = _finish(system_context(session, settings, services), _locked(session, delivery_id))
+    announce_delivery(db, settings, delivery_id, ending=True)
+    return status
 
 
 def _locked(session: Session, delivery_id: str) -> BulkDelivery:
