@@ -6,12 +6,16 @@ of one of its department's applications)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter
+from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 
+from govdata.actions import Context
+from govdata.aggregation.models import Source
 from govdata.errors import GovdataError
 from govdata.portal.common import (
     current_caller,
@@ -19,9 +23,11 @@ from govdata.portal.common import (
     page_chrome,
     read_form,
     run_action,
+    run_unit,
     submit_form,
 )
 from govdata.portal.rendering import render
+from govdata.portal.sharing_pages import department_applications
 from govdata.sharing.delivery_schemas import DeliveryFile
 from govdata.sharing.terms import METHOD_LABELS, STRATEGY_LABELS
 from govdata.web.auth import Caller, require_signed_in
@@ -188,11 +194,45 @@ def _pairs(text: str) -> dict[str, str]:
     return values
 
 
+@dataclass(frozen=True)
+class ConsoleSource:
+    """A loaded source behind a granted entry, for the console's choice of source."""
+
+    id: str
+    entry_name: str
+    name: str
+    key_columns: list[str]
+
+
+def _entry_sources(ctx: Context, entries: dict[str, str]) -> list[ConsoleSource]:
+    """The physical sources behind the entries of the caller's live grants (as the
+    services choose among them): the console lets the caller pick one when an entry has
+    several. Only names and key columns are shown; the grants were authorised by
+    ``grant_list``."""
+    if not entries:
+        return []
+    found = ctx.session.scalars(
+        select(Source)
+        .where(Source.entry_id.in_(list(entries)), Source.mode == "physical")
+        .order_by(Source.created_at, Source.id)
+    )
+    return [
+        ConsoleSource(
+            id=source.id,
+            entry_name=entries[source.entry_id],
+            name=source.name,
+            key_columns=list(source.key_columns),
+        )
+        for source in found
+    ]
+
+
 def _call(form: dict[str, str]) -> tuple[str, dict[str, Any]]:
     method = form.get("method", "query")
     data: dict[str, Any] = {"grant_id": form.get("grant_id", "")}
-    if form.get("application_id"):
-        data["application_id"] = form["application_id"]
+    for name in ("application_id", "source_id"):
+        if form.get(name):
+            data[name] = form[name]
     if method == "verify":
         data["values"] = _pairs(form.get("values", ""))
         return "service_verify", data
@@ -212,17 +252,17 @@ async def _console(
     error: GovdataError | None = None,
 ) -> Response:
     grants = await _grants_with(request, caller, CONSOLE_METHODS)
-    org = caller.actor.organisation_id
-    applications = []
-    if org:
-        listed = await run_action(request, caller, "application_list", {"organisation_id": org})
-        applications = [a for a in listed if a.is_active and a.organisation_id == org]
+    entries = {grant.entry_id: grant.entry_name for grant in grants}
+    sources: list[ConsoleSource] = await run_unit(
+        request, caller, lambda ctx: _entry_sources(ctx, entries), read_only=True
+    )
     return render(
         "portal/sharing/console.html",
         {
             "page": page_chrome(request, caller, "共享服务测试台", "sharing_console"),
             "grants": grants,
-            "applications": applications,
+            "applications": await department_applications(request, caller),
+            "sources": sources,
             "form": form,
             "result": result,
             "error": error,

@@ -20,7 +20,8 @@ from govdata.portal.common import (
 from govdata.portal.rendering import render
 from govdata.sharing.application_actions import DECIDED_AS_LABELS, STATUS_LABELS
 from govdata.sharing.grant_actions import GRANT_STATUS_LABELS, ORIGIN_LABELS
-from govdata.sharing.terms import METHOD_LABELS, STRATEGY_LABELS
+from govdata.sharing.terms import METHOD_LABELS, STRATEGY_LABELS, today
+from govdata.web.auth import Caller
 
 router = APIRouter(include_in_schema=False)
 
@@ -75,8 +76,24 @@ async def apply_page(request: Request) -> Response:
     entry = await run_action(request, caller, "entry_show", {"id": entry_id})
     return render(
         "portal/sharing/apply.html",
-        {"page": page_chrome(request, caller, "申请共享", "sharing"), "entry": entry} | LABELS,
+        {
+            "page": page_chrome(request, caller, "申请共享", "sharing"),
+            "entry": entry,
+            "applications": await department_applications(request, caller),
+            "today": today().isoformat(),
+        }
+        | LABELS,
     )
+
+
+async def department_applications(request: Request, caller: Caller) -> list[Any]:
+    """The active applications registered by the caller's own department: the ones an
+    application may name to call, and the console may call on behalf of."""
+    org = caller.actor.organisation_id
+    if not org:
+        return []
+    listed = await run_action(request, caller, "application_list", {"organisation_id": org})
+    return [a for a in listed if a.is_active and a.organisation_id == org]
 
 
 def _application(form: dict[str, str]) -> dict[str, Any]:
@@ -88,8 +105,13 @@ def _application(form: dict[str, str]) -> dict[str, Any]:
         "ends_on": form.get("ends_on", ""),
         "methods": [k.removeprefix("method-") for k in form if k.startswith("method-")],
         "division_codes": _split(form.get("division_codes", "")),
-        "application_ids": _split(form.get("application_ids", "")),
+        "application_ids": [
+            *[k.removeprefix("app-") for k in form if k.startswith("app-")],
+            *_split(form.get("application_ids", "")),
+        ],
     }
+    if form.get("starts_on", "").strip():
+        data["starts_on"] = form["starts_on"].strip()
     if form.get("division_column", "").strip():
         data["division_column"] = form["division_column"].strip()
     return data
@@ -197,11 +219,14 @@ async def return_page(request: Request) -> Response:
     caller = await current_caller(request)
     if not caller.actor.is_authenticated:
         return login_redirect(request)
+    listing = await run_action(request, caller, "entry_list", {"status": "published", "limit": 500})
     return render(
         "portal/sharing/return.html",
         {
             "page": page_chrome(request, caller, "数据回流", "sharing_return"),
             "entry_id": request.query_params.get("entry_id", ""),
+            "entries": listing.entries,
+            "today": today().isoformat(),
         },
     )
 
@@ -215,6 +240,8 @@ def _return(form: dict[str, str]) -> dict[str, Any]:
     }
     if form.get("level"):
         data["level"] = form["level"]
+    if form.get("starts_on", "").strip():
+        data["starts_on"] = form["starts_on"].strip()
     if form.get("department_name", "").strip():
         data["department_name"] = form["department_name"].strip()
     return data
