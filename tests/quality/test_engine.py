@@ -16,7 +16,9 @@ from govdata.lake.tables import LakeTable
 from govdata.orgs.codes import CodeError, check_id_number
 from govdata.quality.engine import evaluate
 from govdata.quality.rules import load_rule_set_yaml, parse_rule_set
-from tests.quality.test_validators import CONTEXT, GOOD_ID, id_number
+from govdata.quality.vectorized import credit_code_ok, id_number_ok
+from tests.quality.test_validators import CONTEXT, GOOD_CREDIT, GOOD_ID, id_number
+from tests.quality.test_vectorized import INDEX, messy_ids
 
 RULES = """
 key_columns: [n]
@@ -175,3 +177,31 @@ def test_a_table_that_changes_mid_run_fails_the_evaluation(tmp_path: Path) -> No
     with pytest.raises(Conflict) as caught:
         evaluate(lake, 0, spec, key_columns=["n"], context=CONTEXT, on_batch=someone_writes)
     assert caught.value.error_code == "quality_table_changed"
+
+
+def test_a_direct_scan_flags_exactly_the_values_the_reference_validators_refuse(
+    tmp_path: Path,
+) -> None:
+
+    ids = messy_ids(3_000, seed=5)
+    rng = random.Random(5)  # noqa: S311 (test data)
+    codes = [
+        rng.choice([GOOD_CREDIT, GOOD_CREDIT.lower(), GOOD_CREDIT[:-1] + "0", "BAD", None])
+        for _ in ids
+    ]
+    lake = lake_with(tmp_path, {"n": list(range(len(ids))), "id": ids, "code": codes})
+    spec = parse_rule_set(
+        {
+            "rules": [
+                {"code": "i", "kind": "id_number", "column": "id", "division_check": "structure"},
+                {"code": "c", "kind": "credit_code", "column": "code"},
+            ]
+        }
+    )
+    outcomes = evaluate(lake, 0, spec, key_columns=["n"], context=CONTEXT).outcomes
+    id_ok = id_number_ok(pa.array(ids, pa.string()), INDEX, "structure", CONTEXT.today)
+    code_ok = credit_code_ok(pa.array(codes, pa.string()))
+    for outcome, verdicts in zip(outcomes, (id_ok, code_ok), strict=True):
+        expected = {n for n, ok in enumerate(verdicts.to_pylist()) if ok is False}
+        assert {f.key["n"] for f in outcome.failures} == expected, outcome.spec.code
+        assert outcome.failed == len(expected)

@@ -228,7 +228,7 @@ class _Compiler:
         column = self.column(rule, name)
         if kind == RuleKind.NOT_NULL:
             if self.is_text(name):
-                return f"({column} IS NOT NULL AND trim({column}) <> '')"
+                return f"({column} IS NOT NULL AND {not_blank_sql(column)})"
             return f"({column} IS NOT NULL)"
         if kind == RuleKind.REFERENCE:
             return self.reference(index, rule, name)
@@ -282,22 +282,24 @@ class _Compiler:
         if mode == DivisionCheck.STRUCTURE:
             return structure
         self.need_divisions()
+        # A member is its edition's code: checking the structure of the editions'
+        # codes once is checking the member's, without a regular expression per row.
+        well_formed = division_structure_sql("code")
         if mode == DivisionCheck.CURRENT:
-            member = f"{value} IN (SELECT code FROM {DIVISIONS} WHERE current)"  # noqa: S608 (quoted identifiers and constants; one table)
-        elif mode == DivisionCheck.EVER:
-            member = f"{value} IN (SELECT code FROM {DIVISIONS})"  # noqa: S608 (quoted identifiers and constants; one table)
-        else:
-            if rule.at_column is None:
-                raise RuleError(
-                    f"规则“{rule.code}”：valid_since 须用 at_column 指明日期列",
-                    code="quality_rules_invalid",
-                    fields={f"rules.{rule.code}": "at_column"},
-                )
-            at = self.column(rule, rule.at_column)
-            member = (
-                f"coalesce({DIVISION_UNTIL}({value}), DATE '0001-01-01')"
-                f" > coalesce(try_cast({at} AS DATE), DATE '0001-01-01')"
+            return f"{value} IN (SELECT code FROM {DIVISIONS} WHERE current AND {well_formed})"  # noqa: S608 (quoted identifiers and constants; one table)
+        if mode == DivisionCheck.EVER:
+            return f"{value} IN (SELECT code FROM {DIVISIONS} WHERE {well_formed})"  # noqa: S608 (quoted identifiers and constants; one table)
+        if rule.at_column is None:
+            raise RuleError(
+                f"规则“{rule.code}”：valid_since 须用 at_column 指明日期列",
+                code="quality_rules_invalid",
+                fields={f"rules.{rule.code}": "at_column"},
             )
+        at = self.column(rule, rule.at_column)
+        member = (
+            f"coalesce({DIVISION_UNTIL}({value}), DATE '0001-01-01')"
+            f" > coalesce(try_cast({at} AS DATE), DATE '0001-01-01')"
+        )
         return f"({structure} AND {member})"
 
     def date_range(self, rule: RuleSpec, name: str) -> str:
@@ -396,6 +398,16 @@ def _between(
     if high is not None:
         parts.append(f"{expression} <= {render(high)}")
     return "(" + " AND ".join(parts) + ")" if parts else "TRUE"
+
+
+def not_blank_sql(column: str) -> str:
+    """``trim(column) <> ''``, without trimming (a copy per value) where the first
+    character is printable ASCII or a CJK ideograph, which ``trim`` never removes."""
+    first = f"ascii({column})"
+    return (
+        f"CASE WHEN {first} BETWEEN 33 AND 126 OR {first} BETWEEN 19968 AND 40959 THEN TRUE"
+        f" ELSE trim({column}) <> '' END"
+    )
 
 
 def division_structure_sql(value: str) -> str:

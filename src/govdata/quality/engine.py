@@ -1,8 +1,9 @@
 """Evaluating a rule set over one version of a lake table, in one scan.
 
-The version is read once: its needed columns are scanned batch by batch,
-encrypted ones decrypted on the way (the stored ciphertext is kept beside the
-plain value), and handed to DuckDB as a stream. One query computes every row
+When no needed column is encrypted, DuckDB reads the version's files itself on
+every core (:mod:`.direct`). Otherwise the needed columns are scanned batch by
+batch, encrypted ones decrypted on the way (the stored ciphertext is kept
+beside the plain value), and handed to DuckDB as a stream. One query computes every row
 rule's predicate and returns only the rows failing at least one of them; the
 failures are counted exactly per rule and, per rule, at most ``cap`` failing
 rows are kept with their keys, the values checked and a reason.
@@ -47,6 +48,7 @@ from govdata.quality.compile import (
     compile_rules,
     quoted,
 )
+from govdata.quality.direct import register_direct
 from govdata.quality.reasons import reason_for
 from govdata.quality.rules import RuleKind, RuleSetSpec, RuleSpec
 from govdata.quality.vectorized import Validator, validators
@@ -54,6 +56,7 @@ from govdata.quality.vectorized import register as register_division_lookup
 
 DEFAULT_FAILURE_CAP = 10_000
 BATCH_ROWS = 131_072
+
 PLAIN_PREFIX = "_gd_plain_"
 # Kinds whose failure reason depends on the value that failed.
 _VALUE_REASONS = frozenset({RuleKind.ID_NUMBER, RuleKind.CREDIT_CODE, RuleKind.DIVISION_CODE})
@@ -180,7 +183,9 @@ class _Scan:
         return pa.RecordBatchReader.from_batches(self.schema, self.batches())
 
 
-def _query(compiled: CompiledSet, encrypted: frozenset[str]) -> tuple[str, list[str]]:
+def _query(
+    compiled: CompiledSet, encrypted: frozenset[str], source: str = TABLE
+) -> tuple[str, list[str]]:
     outputs: list[str] = []
     select: list[str] = []
     wanted: dict[str, None] = dict.fromkeys(compiled.key_columns)
@@ -198,11 +203,11 @@ def _query(compiled: CompiledSet, encrypted: frozenset[str]) -> tuple[str, list[
         select.append(f"{rule.predicate} AS {flag}")
     ctes = f"WITH {', '.join(compiled.ctes)} " if compiled.ctes else ""
     every = " AND ".join(flags) if flags else "TRUE"
-    inner = f"SELECT {', '.join(select)} FROM {TABLE}"  # noqa: S608 (compiled, quoted)
+    inner = f"SELECT {', '.join(select)} FROM {source}"  # noqa: S608 (compiled, quoted)
     return f"{ctes}SELECT * FROM ({inner}) WHERE NOT ({every})", outputs  # noqa: S608
 
 
-def evaluate(  # noqa: PLR0912 (one case per rule kind)
+def evaluate(
     lake: LakeTable,
     version: int,
     rule_set: RuleSetSpec,
@@ -233,6 +238,8 @@ def evaluate(  # noqa: PLR0912 (one case per rule kind)
         rule_set, plain_schema, encrypted=encrypted, context=context, key_columns=key_columns
     )
     found = validators(context.divisions, context.today)
+    # Decrypting needs Python: only then do the rows pass through a Python stream.
+    streamed = not encrypted.isdisjoint(compiled.columns())
     scan = _Scan(
         stored_dataset,
         compiled.columns(),
@@ -245,25 +252,15 @@ def evaluate(  # noqa: PLR0912 (one case per rule kind)
     row_outcomes = [
         outcome for outcome, rule in zip(outcomes, compiled.rules, strict=True) if rule.predicate
     ]
-    query, outputs = _query(compiled, encrypted)
-    config: dict[str, Any] = {
-        "enable_external_access": False,
-        "autoinstall_known_extensions": False,
-        "autoload_known_extensions": False,
-    }
-    if threads is not None:
-        config["threads"] = threads
-    connection = duckdb.connect(":memory:", config=config)
+    connection = _connect(threads)
     try:
-        register_division_lookup(connection, context.divisions)
-        connection.register(TABLE, scan.reader())
-        if compiled.needs_stored:
-            connection.register(STORED, stored_dataset)
-        for name, table in compiled.tables.items():
-            connection.register(name, table)
+        source = _register(connection, scan, compiled, context, found, streamed=streamed)
+        query, outputs = _query(compiled, encrypted, source)
         result = connection.sql(query).to_arrow_reader(BATCH_ROWS)
         for batch in result:
             _collect(batch, compiled, row_outcomes, outputs, encrypted, cap)
+        if not streamed and on_batch is not None:
+            on_batch(scan.rows)
     except GovdataError:
         raise
     except (OSError, FileNotFoundError) as error:
@@ -286,6 +283,42 @@ def evaluate(  # noqa: PLR0912 (one case per rule kind)
         else:
             _table_level(outcome, context)
     return Evaluation(version=version, rows=scan.rows, outcomes=outcomes)
+
+
+def _register(
+    connection: duckdb.DuckDBPyConnection,
+    scan: _Scan,
+    compiled: CompiledSet,
+    context: EvaluationContext,
+    found: dict[str, Validator],
+    *,
+    streamed: bool,
+) -> str:
+    """Register the tables the query reads; return what stands for the rows."""
+    register_division_lookup(connection, context.divisions)
+    if compiled.needs_stored:
+        connection.register(STORED, scan.dataset)
+    for name, table in compiled.tables.items():
+        connection.register(name, table)
+    if streamed:
+        connection.register(TABLE, scan.reader())
+        return TABLE
+    scan.rows = scan.dataset.count_rows()
+    return register_direct(connection, scan.dataset, compiled, context, found)
+
+
+def _connect(threads: int | None) -> duckdb.DuckDBPyConnection:
+    config: dict[str, Any] = {
+        "enable_external_access": False,
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
+        # Keep the scanned rows on the probe side of every join, so failing rows
+        # come out in storage order however small the table is.
+        "disabled_optimizers": "build_side_probe_side",
+    }
+    if threads is not None:
+        config["threads"] = threads
+    return duckdb.connect(":memory:", config=config)
 
 
 def _missing_file(error: Exception) -> bool:
