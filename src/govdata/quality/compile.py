@@ -71,6 +71,9 @@ PROVINCES = [
     "82",
 ]
 PHONE_PATTERN = r"(?:\+?86[- ]?)?(?:1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8}(?:-[0-9]{1,6})?)"
+# The plain mobile form, one branch of PHONE_PATTERN: most values are that, and
+# RE2 decides it in less time than the whole alternation.
+MOBILE_PATTERN = r"1[3-9][0-9]{9}"
 
 
 def quoted(name: str) -> str:
@@ -248,7 +251,7 @@ class _Compiler:
             case RuleKind.DIVISION_CODE:
                 check = self.division_code(rule, value)
             case RuleKind.PHONE:
-                check = f"regexp_full_match({value}, {literal(PHONE_PATTERN)})"
+                check = phone_sql(value)
             case RuleKind.DATE:
                 check = self.date_range(rule, name)
             case RuleKind.RANGE:
@@ -259,7 +262,9 @@ class _Compiler:
                 )
                 check = _between(number, rule.min, rule.max, numeric=True)
             case RuleKind.LENGTH:
-                check = _between(f"length({value})", rule.min, rule.max, numeric=True)
+                check = _between(
+                    f"length({value})", _whole(rule.min), _whole(rule.max), numeric=True
+                )
             case RuleKind.ENUM:
                 check = f"{value} IN ({', '.join(literal(v) for v in rule.values)})"
             case RuleKind.PATTERN:
@@ -388,6 +393,8 @@ def _between(
     numeric: bool,
 ) -> str:
     def render(bound: float | str | date) -> str:
+        if isinstance(bound, int) and not isinstance(bound, bool):
+            return str(bound)  # an integer compared with an integer stays one
         if numeric:
             return repr(float(str(bound)))
         return f"DATE '{bound}'"
@@ -400,14 +407,40 @@ def _between(
     return "(" + " AND ".join(parts) + ")" if parts else "TRUE"
 
 
+def _whole(bound: float | str | None) -> float | str | int | None:
+    """A length bound as an integer when it is a whole number (``length`` is one:
+    comparing with ``2.0`` would cast every length to a decimal)."""
+    if bound is None or isinstance(bound, bool):
+        return bound
+    try:
+        number = float(str(bound))
+    except ValueError:
+        return bound
+    if number.is_integer() and abs(number) < 2**53:
+        return int(number)
+    return bound
+
+
 def not_blank_sql(column: str) -> str:
     """``trim(column) <> ''``, without trimming (a copy per value) where the first
-    character is printable ASCII or a CJK ideograph, which ``trim`` never removes."""
-    first = f"ascii({column})"
+    character is printable ASCII (U+0021-U+007E) or a CJK ideograph (U+4E00-U+9FFF),
+    which ``trim`` never removes. The first character's range is tested by comparing
+    the text with the range's ends: text compares byte by byte, UTF-8 bytes order like
+    code points, so no character is decoded."""
     return (
-        f"CASE WHEN {first} BETWEEN 33 AND 126 OR {first} BETWEEN 19968 AND 40959 THEN TRUE"
+        f"CASE WHEN ({column} >= chr(33) AND {column} < chr(127))"
+        f" OR ({column} >= chr(19968) AND {column} < chr(40960)) THEN TRUE"
         f" ELSE trim({column}) <> '' END"
     )
+
+
+def phone_sql(value: str) -> str:
+    """``value`` matches :data:`PHONE_PATTERN` in full: the mobile branch first (most
+    values), the whole pattern only for the rest. Same verdict: the mobile form is one
+    of the pattern's branches."""
+    mobile = f"regexp_full_match({value}, {literal(MOBILE_PATTERN)})"
+    whole = f"regexp_full_match({value}, {literal(PHONE_PATTERN)})"
+    return f"(CASE WHEN {mobile} THEN TRUE ELSE {whole} END)"
 
 
 def division_structure_sql(value: str) -> str:

@@ -326,6 +326,27 @@ def _missing_file(error: Exception) -> bool:
     return "no such file" in text or ("not found" in text and "file" in text)
 
 
+def _plain_type(data_type: pa.DataType) -> bool:
+    """Arrow types whose Python values :func:`jsonable_value` returns unchanged."""
+    return bool(
+        pa.types.is_null(data_type)
+        or pa.types.is_boolean(data_type)
+        or pa.types.is_integer(data_type)
+        or pa.types.is_floating(data_type)
+        or pa.types.is_string(data_type)
+        or pa.types.is_large_string(data_type)
+        or pa.types.is_string_view(data_type)
+    )
+
+
+def _jsonable_column(column: pa.Array) -> list[Any]:
+    """:func:`jsonable_value` of every value of ``column``, converted column by column."""
+    values: list[Any] = column.to_pylist()
+    if _plain_type(column.type):
+        return values
+    return [jsonable_value(value) for value in values]
+
+
 def _collect(  # noqa: PLR0917 (one case per rule kind)
     batch: pa.RecordBatch,
     compiled: CompiledSet,
@@ -334,6 +355,10 @@ def _collect(  # noqa: PLR0917 (one case per rule kind)
     encrypted: frozenset[str],
     cap: int,
 ) -> None:
+    """Count each rule's failures in ``batch`` and keep its first failing rows.
+
+    Values are converted a column at a time, and a reason that depends on the value
+    is computed once per distinct failing value."""
     for index, outcome in enumerate(outcomes):
         failing = pc.invert(batch.column(f"gd_p{index}"))
         count = pc.sum(failing).as_py() or 0
@@ -346,23 +371,38 @@ def _collect(  # noqa: PLR0917 (one case per rule kind)
         rule = outcome.spec
         checked = list(compiled.row_rules[index].outputs)
         names = list(dict.fromkeys([*compiled.key_columns, *checked]))
-        plain = [PLAIN_PREFIX + n for n in checked if n in encrypted]
-        kept = batch.filter(failing).slice(0, room)
-        rows = kept.select([*names, *plain]).to_pylist()
         first = checked[0] if len(checked) == 1 else None
-        # Most reasons do not depend on the value: compute those once per rule.
-        fixed = None if rule.kind in _VALUE_REASONS else reason_for(rule, None, sensitive=False)
-        for row in rows:
-            reason = fixed
-            if reason is None:
-                value = None
-                if first is not None:
-                    value = row.get(PLAIN_PREFIX + first, row.get(first))
-                reason = reason_for(rule, value, sensitive=first in encrypted)
+        # The reason reads the plain value of an encrypted column (its stored form else).
+        reason_column = None
+        if first is not None and rule.kind in _VALUE_REASONS:
+            reason_column = PLAIN_PREFIX + first if first in encrypted else first
+        wanted = list(dict.fromkeys([*names, *([reason_column] if reason_column else [])]))
+        kept = batch.select(wanted).filter(failing).slice(0, room)
+        converted = {name: _jsonable_column(kept.column(name)) for name in names}
+        keys = [converted[name] for name in compiled.key_columns]
+        values = [converted[name] for name in checked]
+        if reason_column is None:
+            # Most reasons do not depend on the value: computed once per rule.
+            fixed = reason_for(rule, None, sensitive=False)
+            reasons: list[str] = [fixed] * kept.num_rows
+        else:
+            sensitive = first in encrypted
+            known: dict[Any, str] = {}
+            reasons = []
+            for value in kept.column(reason_column).to_pylist():
+                reason = known.get(value)
+                if reason is None:
+                    reason = reason_for(rule, value, sensitive=sensitive)
+                    known[value] = reason
+                reasons.append(reason)
+        key_names, checked_names = compiled.key_columns, checked
+        for row, reason in enumerate(reasons):
             outcome.failures.append(
                 FailingRow(
-                    key={k: jsonable_value(row[k]) for k in compiled.key_columns},
-                    values={k: jsonable_value(row[k]) for k in checked},
+                    key={k: column[row] for k, column in zip(key_names, keys, strict=True)},
+                    values={
+                        k: column[row] for k, column in zip(checked_names, values, strict=True)
+                    },
                     reason=reason,
                 )
             )
