@@ -28,6 +28,7 @@ ActionFunc = Callable[["Context", Any], Any]
 # Told of every refusal (``Forbidden``) an action raised; returns the records that
 # must outlive the action's rolled-back transaction (govdata.audit.refusals).
 RefusalRecorder = Callable[["Context", str, BaseModel, Forbidden], list[Any]]
+DeferredWrite = Callable[["Context"], None]
 
 
 class AuthorizationNotChecked(RuntimeError):
@@ -55,6 +56,12 @@ class Context:
     # they join the caller's session (tests and scripts that own the session).
     survivors: list[Any] = field(default_factory=list)
     defer_survivors: bool = False
+    # Writes an action that reads hands on to be made after it (``write_after``):
+    # with ``defer_writes`` the unit of work makes them in a write transaction of
+    # its own, possibly shared with other requests' (govdata.web.group_commit); else
+    # the registry makes them in the caller's session when the action returns.
+    deferred_writes: list[DeferredWrite] = field(default_factory=list)
+    defer_writes: bool = False
 
     def authorize(self, permission: str, target: OrgRef | None = None) -> None:
         """Allow or raise ``Forbidden``/``Unauthenticated``; recorded either way."""
@@ -87,6 +94,13 @@ class Context:
         authorisation check: an action must still call an ``authorize*`` method."""
         return self.policy.is_allowed(self.actor, permission, target)
 
+    def write_after(self, write: DeferredWrite) -> None:
+        """Make ``write`` once the action has returned, before its result is given
+        to anyone. ``write`` receives a context like this one whose session is the
+        writing transaction's; a ``GovdataError`` it raises fails the call (nothing
+        it returned is delivered). Only for actions registered ``writes_later``."""
+        self.deferred_writes.append(write)
+
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` once the caller's transaction has committed."""
 
@@ -104,6 +118,7 @@ class ActionSpec:
     example: dict[str, Any]
     summary: str
     read_only: bool = False
+    writes_later: bool = False
 
 
 class ReadOnlyActionWrote(RuntimeError):
@@ -125,12 +140,19 @@ class ActionSet:
         example: dict[str, Any],
         summary: str,
         read_only: bool = False,
+        writes_later: bool = False,
     ) -> Callable[[Callable[[Context, InputT], Any]], Callable[[Context, InputT], Any]]:
         """Register an action. ``read_only`` actions run in a transaction that
-        does not take the embedded database's write lock, and may not write."""
+        does not take the embedded database's write lock, and may not write.
+        ``writes_later`` actions read like those and hand what they must record
+        to ``ctx.write_after`` (the services, whose every call is recorded)."""
+        if read_only and writes_later:
+            raise ValueError(f"{name}: an action is read-only or writes later, not both")
 
         def decorate(func: Callable[[Context, InputT], Any]) -> Callable[[Context, InputT], Any]:
-            self.specs.append(ActionSpec(name, func, input_model, example, summary, read_only))
+            self.specs.append(
+                ActionSpec(name, func, input_model, example, summary, read_only, writes_later)
+            )
             return func
 
         return decorate
@@ -210,11 +232,29 @@ class ActionRegistry:
             raise AuthorizationNotChecked(f"action {name} returned without authorising")
         if spec.read_only and (ctx.session.new or ctx.session.dirty or ctx.session.deleted):
             raise ReadOnlyActionWrote(f"read-only action {name} changed the session")
+        if ctx.deferred_writes and not spec.writes_later:
+            raise ReadOnlyActionWrote(f"action {name} deferred writes without writes_later")
+        if not ctx.defer_writes:
+            try:
+                make_deferred_writes(ctx)
+            except GovdataError:
+                keep_survivors(ctx)
+                raise
         keep_survivors(ctx)
         return result
 
     def is_read_only(self, name: str) -> bool:
         return self.get(name).read_only
+
+    def writes_later(self, name: str) -> bool:
+        return self.get(name).writes_later
+
+
+def make_deferred_writes(ctx: Context) -> None:
+    """Make the writes ``ctx`` deferred, in order, in its own session."""
+    writes, ctx.deferred_writes = list(ctx.deferred_writes), []
+    for write in writes:
+        write(ctx)
 
 
 def keep_survivors(ctx: Context) -> None:

@@ -107,6 +107,7 @@ def create_app(
                 scheduler.stop()
             if dispatcher is not None:
                 dispatcher.stop()
+            await run_in_threadpool(runtime.committer.stop)
 
     app = FastAPI(
         lifespan=lifespan,

@@ -46,9 +46,11 @@ class DomainEvent(BaseModel):
     subject_id: str
 
 
-def record_event(ctx: Context, event: DomainEvent) -> EventRecord:
+def record_event(ctx: Context, event: DomainEvent, *, record_id: str | None = None) -> EventRecord:
+    """Record ``event`` in the caller's session (and queue its ledger entry);
+    ``record_id`` when the caller has already named the record."""
     record = EventRecord(
-        id=new_id(),
+        id=record_id or new_id(),
         name=event.name,
         subject_id=event.subject_id,
         actor_kind=ctx.actor.kind,

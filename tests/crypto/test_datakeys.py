@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from govdata.caches import NODE_CACHES, NodeCaches
 from govdata.crypto import datakeys
 from govdata.crypto.datakeys import (
     ACTIVE,
@@ -295,3 +296,56 @@ def test_missing_master_versions_lists_what_rows_need_and_the_store_lacks(
 
     assert missing_master_versions(session, store) == []
     assert missing_master_versions(session, MemoryKeyStore()) == [1]
+
+
+# --- the node's cache (lent to a running node's units of work) -------------------------
+
+
+def cached_session(session: Session, cache: datakeys.DataKeyCache) -> Session:
+    caches = NodeCaches()
+    caches.get(datakeys.KEY_CACHE, lambda: cache)
+    session.info[NODE_CACHES] = caches
+    return session
+
+
+def test_a_lent_cache_answers_reads_without_the_database_until_it_expires(
+    session: Session, store: MemoryKeyStore
+) -> None:
+    written = DataKeys(session, store).for_writing(PURPOSE)
+    cache = datakeys.DataKeyCache(ttl=60.0)
+    cached_session(session, cache)
+    DataKeys(session, store).for_reading(PURPOSE)
+    session.execute(delete(DataKey).where(DataKey.purpose == PURPOSE))
+
+    again = DataKeys(session, store).for_reading(PURPOSE)
+    cache.ttl = 0.0
+
+    assert again.active_key == written.active_key
+    with pytest.raises(DataKeyMissing):
+        DataKeys(session, store).for_reading(PURPOSE)
+
+
+def test_a_rotation_in_this_process_is_seen_at_once(
+    session: Session, store: MemoryKeyStore
+) -> None:
+    cached_session(session, datakeys.DataKeyCache(ttl=60.0))
+    first = DataKeys(session, store).for_writing(PURPOSE)
+
+    rotated = DataKeys(session, store).rotate(PURPOSE)
+
+    assert DataKeys(session, store).for_writing(PURPOSE).active_version == rotated
+    assert DataKeys(session, store).for_reading(PURPOSE).keys[first.active_version] == (
+        first.active_key
+    )
+
+
+def test_reserving_encryptions_always_reads_and_counts_in_the_database(
+    session: Session, store: MemoryKeyStore
+) -> None:
+    cached_session(session, datakeys.DataKeyCache(ttl=60.0))
+    DataKeys(session, store).for_writing(PURPOSE)
+
+    DataKeys(session, store).for_writing(PURPOSE, values=500)
+
+    row = session.scalars(select(DataKey).where(DataKey.purpose == PURPOSE)).one()
+    assert row.values_encrypted == 500

@@ -20,6 +20,7 @@ from govdata.accounts.services import actor_for_application
 from govdata.accounts.signing import signed_request_headers
 from govdata.actions import ActionRegistry, Context
 from govdata.app import create_app
+from govdata.caches import NODE_CACHES, NodeCaches
 from govdata.db import Database
 from govdata.errors import Forbidden, InvalidInput, NotFound, RateLimited
 from govdata.events import EventRecord
@@ -28,7 +29,9 @@ from govdata.ledger.entries import EntryKind
 from govdata.services import Services
 from govdata.settings import Settings
 from govdata.sharing.models import Grant
+from govdata.sharing.service_calls import PUBLISHED_CACHE, PublishedCache, published
 from govdata.sharing.service_models import QuotaCounter
+from govdata.sharing.store import get_grant
 from govdata.sharing.terms import today
 from tests.aggregation.conftest import Run
 from tests.factories import context_for
@@ -133,6 +136,15 @@ def refusals(ctx: Context) -> list[dict[str, Any]]:
             select(EventRecord).where(EventRecord.name == "audit:request:refused")
         )
     ]
+
+
+def deliveries(ctx: Context) -> list[EventRecord]:
+    ctx.session.commit()
+    return list(
+        ctx.session.scalars(
+            select(EventRecord).where(EventRecord.name == "sharing:delivery:served")
+        )
+    )
 
 
 # --- the query service --------------------------------------------------------------
@@ -430,6 +442,29 @@ def test_a_replayed_signed_call_is_refused_and_audited(http: TestClient, caller:
     ]
 
 
+def test_a_refused_signed_call_uses_up_its_nonce_too(http: TestClient, caller: Caller) -> None:
+    malformed = {"grant_id": caller.grant_id, "key": "not-an-id-number"}
+    refused = signed_post(http, caller, QUERY, malformed, nonce="m" * 32)
+    again = signed_post(http, caller, QUERY, malformed, nonce="m" * 32)
+
+    assert refused.json()["error"]["code"] == "service_key_malformed"
+    assert again.status_code == 401 and again.json()["error"]["code"] == "signature_replayed"
+
+
+def test_a_call_refused_for_its_quota_after_reading_delivers_nothing_and_uses_its_nonce(
+    http: TestClient, caller: Caller
+) -> None:
+    payload = {"grant_id": caller.grant_id, "values": {"id_number": ID_LI, "name": "李四"}}
+    for _ in range(5):
+        assert signed_post(http, caller, VERIFY, payload).status_code == 200
+    over = signed_post(http, caller, VERIFY, payload, nonce="q" * 32)
+    again = signed_post(http, caller, VERIFY, payload, nonce="q" * 32)
+
+    assert over.status_code == 429 and "found" not in over.json()
+    assert again.json()["error"]["code"] == "signature_replayed"
+    assert len(deliveries(caller.ctx)) == 5
+
+
 def test_a_skewed_signature_is_refused(http: TestClient, caller: Caller) -> None:
     response = signed_post(
         http,
@@ -466,3 +501,22 @@ def test_the_services_are_described_in_openapi(http: TestClient) -> None:
         operation = paths[path]["post"]
         assert "requestBody" in operation and "4XX" in operation["responses"]
         assert "service_quota_calls" in operation["description"]
+
+
+def test_a_running_node_reads_an_entry_and_its_source_once_a_second_not_per_call(
+    caller: Caller,
+) -> None:
+    session = caller.ctx.session
+    caches = NodeCaches()
+    session.info[NODE_CACHES] = caches
+    try:
+        grant = get_grant(session, caller.grant_id)
+        first = published(caller.ctx, grant, None)
+        again = published(caller.ctx, grant, None)
+        caches.get(PUBLISHED_CACHE, PublishedCache).ttl = 0.0
+        later = published(caller.ctx, grant, None)
+    finally:
+        session.info.pop(NODE_CACHES)
+
+    assert again is first
+    assert later is not first and later.source.id == first.source.id

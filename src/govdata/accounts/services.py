@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from govdata.accounts.models import (
@@ -99,6 +102,19 @@ def authenticate_session_token(session: Session, token: str) -> tuple[Actor, Log
     return actor_for_user(session, user), login
 
 
+@dataclass(frozen=True)
+class SignedCall:
+    """A signed request whose signature checked out: who calls, and the nonce it
+    must consume (:func:`consume_nonce`) before anything is answered."""
+
+    actor: Actor
+    key_id: str
+    nonce: str
+    nonce_expires_at: datetime
+    # When the key was last marked used (the mark is refreshed at most once a minute).
+    last_used_at: datetime | None
+
+
 def authenticate_signed_request(
     session: Session,
     secretbox: SecretBox,
@@ -112,6 +128,35 @@ def authenticate_signed_request(
     now: datetime | None = None,
 ) -> Actor:
     """Verify an HMAC-signed request and consume its nonce (see signing.py)."""
+    call = verify_signed_request(
+        session,
+        secretbox,
+        headers=headers,
+        method=method,
+        path=path,
+        query=query,
+        body=body,
+        max_skew=max_skew,
+        now=now,
+    )
+    consume_nonce(session, call, now=now)
+    return call.actor
+
+
+def verify_signed_request(
+    session: Session,
+    secretbox: SecretBox,
+    *,
+    headers: dict[str, str],
+    method: str,
+    path: str,
+    query: str,
+    body: bytes,
+    max_skew: timedelta,
+    now: datetime | None = None,
+) -> SignedCall:
+    """Check an HMAC-signed request without writing anything: headers, timestamp
+    skew, key, signature, key and application status. The nonce is not consumed."""
     now = now or utcnow()
     key_id = headers.get("x-govdata-key", "")
     timestamp = headers.get("x-govdata-timestamp", "")
@@ -145,19 +190,39 @@ def authenticate_signed_request(
     app = session.get(Application, api_key.application_id)
     if app is None or not app.is_active:
         raise Unauthenticated("应用已停用", code="api_key_revoked")
-    _consume_nonce(session, key_id, nonce, signed_at + max_skew)
-    api_key.last_used_at = now
-    return actor_for_application(session, app, api_key)
+    return SignedCall(
+        actor=actor_for_application(session, app, api_key),
+        key_id=key_id,
+        nonce=nonce,
+        nonce_expires_at=signed_at + max_skew,
+        last_used_at=api_key.last_used_at,
+    )
 
 
-def _consume_nonce(session: Session, key_id: str, nonce: str, expires_at: datetime) -> None:
-    # The primary key makes the check race-free: of two identical requests in
-    # flight, one insert fails. A savepoint keeps the caller's transaction usable.
-    session.execute(delete(UsedNonce).where(UsedNonce.expires_at < utcnow()))
-    try:
-        with session.begin_nested():
-            session.add(UsedNonce(key_id=key_id, nonce=nonce, expires_at=expires_at))
-    except IntegrityError:
-        raise Unauthenticated(
-            "重复的请求（随机数已使用），已拒绝", code="signature_replayed"
-        ) from None
+USE_MARK_INTERVAL = timedelta(minutes=1)
+SWEEP_INTERVAL_SECONDS = 60.0
+_last_sweep = [-SWEEP_INTERVAL_SECONDS]
+
+
+def consume_nonce(session: Session, call: SignedCall, *, now: datetime | None = None) -> None:
+    """Record the call's nonce; ``signature_replayed`` when it was already used.
+
+    One conditional insert (``ON CONFLICT DO NOTHING … RETURNING``): of two
+    identical requests in flight, one inserts and the other is refused, and the
+    caller's transaction stays usable. Expired nonces are swept, and the key's
+    last use marked, at most once a minute rather than on every call.
+    """
+    now = now or utcnow()
+    values = {"key_id": call.key_id, "nonce": call.nonce, "expires_at": call.nonce_expires_at}
+    if session.get_bind().dialect.name == "postgresql":
+        statement: Any = postgresql.insert(UsedNonce).values(values).on_conflict_do_nothing()
+    else:
+        statement = sqlite.insert(UsedNonce).values(values).on_conflict_do_nothing()
+    if session.execute(statement.returning(UsedNonce.nonce)).first() is None:
+        raise Unauthenticated("重复的请求（随机数已使用），已拒绝", code="signature_replayed")
+    if call.last_used_at is None or now - call.last_used_at >= USE_MARK_INTERVAL:
+        session.execute(update(ApiKey).where(ApiKey.key_id == call.key_id).values(last_used_at=now))
+    moment = time.monotonic()
+    if moment - _last_sweep[0] >= SWEEP_INTERVAL_SECONDS:
+        _last_sweep[0] = moment
+        session.execute(delete(UsedNonce).where(UsedNonce.expires_at < now))

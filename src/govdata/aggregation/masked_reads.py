@@ -33,8 +33,7 @@ from sqlalchemy.orm import Session
 from govdata.access.policy import Decision, Relation
 from govdata.aggregation.columns import Check, ColumnSpec
 from govdata.aggregation.models import Source
-from govdata.catalog.models import CatalogEntry, InformationItem
-from govdata.catalog.store import published_version
+from govdata.catalog.models import CatalogEntry, EntryVersion, InformationItem
 from govdata.grades import Grade
 from govdata.masking import Audience
 from govdata.masking.detect import detect_column
@@ -164,14 +163,16 @@ def _as_text(table: pa.Table, names: list[str]) -> pa.Table:
 
 
 def _published_items(session: Session, entry_id: str) -> dict[str, InformationItem]:
-    entry = session.get(CatalogEntry, entry_id)
-    if entry is None:
-        return {}
-    version = published_version(session, entry)
-    if version is None:
-        return {}
+    """The information items of the entry's published version (one query)."""
     items = session.scalars(
-        select(InformationItem).where(InformationItem.version_id == version.id)
+        select(InformationItem)
+        .join(EntryVersion, EntryVersion.id == InformationItem.version_id)
+        .join(
+            CatalogEntry,
+            (CatalogEntry.id == EntryVersion.entry_id)
+            & (CatalogEntry.published_number == EntryVersion.number),
+        )
+        .where(CatalogEntry.id == entry_id)
     ).all()
     return {item.name: item for item in items}
 

@@ -27,8 +27,8 @@ from govdata.audit.history import (
     beijing_day,
     default_night,
     events_since,
+    history_of,
     learned_daily_limit,
-    read_history,
     rows_of,
     start_of_beijing_day,
     usual_hours,
@@ -38,6 +38,7 @@ from govdata.audit.rules import AuditRules, RuleBase, load_rules
 from govdata.authz import Actor
 from govdata.db import new_id, utcnow
 from govdata.errors import OperationBlocked
+from govdata.events import EventRecord
 from govdata.orgs.services import BEIJING
 
 
@@ -154,16 +155,18 @@ def open_alert_since(ctx: Context, rule: str, since: datetime) -> bool:
 # --- the rules ------------------------------------------------------------------------
 
 
-def bulk_volume(ctx: Context, rules: AuditRules, attempt: ReadAttempt, now: datetime) -> Hit | None:
+def bulk_volume(
+    rules: AuditRules, attempt: ReadAttempt, now: datetime, reads: list[EventRecord]
+) -> Hit | None:
     rule = rules.bulk_volume
-    history = read_history(ctx.session, ctx.actor, now, rule.history_days)
+    history = history_of(reads, now, rule.history_days)
     if history.active_days >= rule.min_active_days:
         limit = learned_daily_limit(history, rule.sd_factor, rule.min_daily_rows)
         basis = "learned"
     else:
         limit, basis = rule.default_daily_rows, "default"
     today = start_of_beijing_day(now)
-    read_today = sum(rows_of(r) for r in events_since(ctx.session, ctx.actor, [DATA_READ], today))
+    read_today = sum(rows_of(r) for r in reads if r.occurred_at >= today)
     if read_today + attempt.rows <= limit:
         return None
     return Hit(
@@ -178,10 +181,12 @@ def bulk_volume(ctx: Context, rules: AuditRules, attempt: ReadAttempt, now: date
     )
 
 
-def off_hours(ctx: Context, rules: AuditRules, now: datetime) -> Hit | None:
+def off_hours(
+    ctx: Context, rules: AuditRules, now: datetime, reads: list[EventRecord]
+) -> Hit | None:
     rule = rules.off_hours
     hour = now.astimezone(BEIJING).hour
-    history = read_history(ctx.session, ctx.actor, now, rule.history_days)
+    history = history_of(reads, now, rule.history_days)
     if history.active_days >= rule.min_active_days:
         usual = usual_hours(history, rule.min_hour_share)
         unusual, basis = hour not in usual, "learned"
@@ -196,14 +201,16 @@ def off_hours(ctx: Context, rules: AuditRules, now: datetime) -> Hit | None:
 
 
 def distinct_lookups(
-    ctx: Context, rules: AuditRules, attempt: ReadAttempt, now: datetime
+    rules: AuditRules, attempt: ReadAttempt, now: datetime, reads: list[EventRecord]
 ) -> Hit | None:
     rule = rules.distinct_lookups
     if not attempt.where:
         return None
     since = now - timedelta(minutes=rule.window_minutes)
     seen: set[tuple[str, str]] = set(attempt.where.items())
-    for record in events_since(ctx.session, ctx.actor, [DATA_READ], since):
+    for record in reads:
+        if record.occurred_at < since:
+            continue
         where = record.data.get("where") or {}
         if isinstance(where, dict):
             seen.update((str(key), str(value)) for key, value in where.items())
@@ -220,6 +227,21 @@ def distinct_lookups(
     )
 
 
+def _reads_for(ctx: Context, rules: AuditRules, now: datetime) -> list[EventRecord]:
+    """The account's reads as far back as the enabled rules look, in one query."""
+    today = start_of_beijing_day(now)
+    starts = []
+    if rules.bulk_volume.enabled:
+        starts.append(today - timedelta(days=rules.bulk_volume.history_days))
+    if rules.off_hours.enabled:
+        starts.append(today - timedelta(days=rules.off_hours.history_days))
+    if rules.distinct_lookups.enabled:
+        starts.append(now - timedelta(minutes=rules.distinct_lookups.window_minutes))
+    if not starts:
+        return []
+    return events_since(ctx.session, ctx.actor, [DATA_READ], min(starts))
+
+
 def guard_read(ctx: Context, attempt: ReadAttempt) -> str | None:
     """Evaluate the rules on a read about to complete; raise ``OperationBlocked``
     when a blocking rule hits. Returns the number of the released alert that let a
@@ -230,12 +252,15 @@ def guard_read(ctx: Context, attempt: ReadAttempt) -> str | None:
     released = released_for(ctx, fingerprint, now)
     if released is not None:
         return released.number
+    reads = _reads_for(ctx, rules, now)
     hits = [
         hit
         for hit in (
-            bulk_volume(ctx, rules, attempt, now) if rules.bulk_volume.enabled else None,
-            off_hours(ctx, rules, now) if rules.off_hours.enabled else None,
-            distinct_lookups(ctx, rules, attempt, now) if rules.distinct_lookups.enabled else None,
+            bulk_volume(rules, attempt, now, reads) if rules.bulk_volume.enabled else None,
+            off_hours(ctx, rules, now, reads) if rules.off_hours.enabled else None,
+            distinct_lookups(rules, attempt, now, reads)
+            if rules.distinct_lookups.enabled
+            else None,
         )
         if hit is not None
     ]

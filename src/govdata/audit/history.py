@@ -74,11 +74,18 @@ class ReadHistory:
 
 
 def read_history(session: Session, actor: Actor, now: datetime, days: int) -> ReadHistory:
+    since = start_of_beijing_day(now) - timedelta(days=days)
+    return history_of(events_since(session, actor, [DATA_READ], since), now, days)
+
+
+def history_of(records: Iterable[EventRecord], now: datetime, days: int) -> ReadHistory:
+    """The reads among ``records`` made in the ``days`` before today (Beijing)."""
     today = start_of_beijing_day(now)
+    since = today - timedelta(days=days)
     daily: dict[date, int] = defaultdict(int)
     hours: Counter[int] = Counter()
-    for record in events_since(session, actor, [DATA_READ], today - timedelta(days=days)):
-        if record.occurred_at >= today:
+    for record in records:
+        if record.name != DATA_READ or not since <= record.occurred_at < today:
             continue
         daily[beijing_day(record.occurred_at)] += rows_of(record)
         hours[record.occurred_at.astimezone(BEIJING).hour] += 1

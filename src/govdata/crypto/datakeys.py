@@ -13,12 +13,15 @@ The caller owns the transaction: nothing here commits.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from govdata.caches import node_cache
 from govdata.crypto.errors import DataKeyMissing, KeyStoreMissing
 from govdata.crypto.keystore import KeyStore, WrappedKey, current_version
 from govdata.crypto.models import DataKey
@@ -102,7 +105,7 @@ class _UnwrappedOnUse(Mapping[int, bytes]):
         key_store: KeyStore,
         wrapped: dict[int, WrappedKey],
         purpose: str,
-        cache: dict[tuple[str, int], bytes],
+        cache: dict[tuple[str, int, int, bytes], bytes],
     ) -> None:
         self._key_store = key_store
         self._wrapped = wrapped
@@ -110,11 +113,14 @@ class _UnwrappedOnUse(Mapping[int, bytes]):
         self._cache = cache
 
     def __getitem__(self, version: int) -> bytes:
-        key = self._cache.get((self._purpose, version))
+        wrapped = self._wrapped[version]
+        # Keyed by the wrapped bytes too: a cache that outlives a session never
+        # answers for a row that was rolled back or re-wrapped differently.
+        known = (self._purpose, version, wrapped.master_version, wrapped.blob)
+        key = self._cache.get(known)
         if key is None:
-            wrapped = self._wrapped[version]
             key = self._key_store.unwrap(wrapped, _context(self._purpose, version))
-            self._cache[(self._purpose, version)] = key
+            self._cache[known] = key
         return key
 
     def __iter__(self) -> Iterator[int]:
@@ -124,13 +130,67 @@ class _UnwrappedOnUse(Mapping[int, bytes]):
         return len(self._wrapped)
 
 
+@dataclass(frozen=True)
+class _KeyRow:
+    """What a key set needs of one data key row, detached from any session."""
+
+    version: int
+    state: str
+    master_key_version: int
+    wrapped_key: bytes
+
+
+KEY_CACHE = "crypto:data-keys"
+KEY_ROWS_TTL_SECONDS = 1.0
+
+
+class DataKeyCache:
+    """A node process's recently read data key rows and unwrapped keys.
+
+    A running node's cache (govdata.caches), so that a steady stream of service calls does not
+    read the same few key rows from the database for every call. Rows are kept
+    for :data:`KEY_ROWS_TTL_SECONDS`: a rotation made by another process is seen
+    within that time (one made by this process at once); writers that reserve
+    encryptions (``for_writing`` with ``values``) always read the database.
+    """
+
+    def __init__(self, ttl: float = KEY_ROWS_TTL_SECONDS) -> None:
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._rows: dict[str, tuple[float, tuple[_KeyRow, ...]]] = {}
+        self.unwrapped: dict[tuple[str, int, int, bytes], bytes] = {}
+
+    def rows(self, purpose: str) -> tuple[_KeyRow, ...] | None:
+        with self._lock:
+            found = self._rows.get(purpose)
+        if found is None or time.monotonic() - found[0] >= self.ttl:
+            return None
+        return found[1]
+
+    def keep(self, purpose: str, rows: Sequence[DataKey | _KeyRow]) -> tuple[_KeyRow, ...]:
+        kept = tuple(
+            _KeyRow(row.version, row.state, row.master_key_version, row.wrapped_key) for row in rows
+        )
+        with self._lock:
+            self._rows[purpose] = (time.monotonic(), kept)
+        return kept
+
+    def forget(self, purpose: str) -> None:
+        with self._lock:
+            self._rows.pop(purpose, None)
+
+
 class DataKeys:
-    """The data keys in one session; unwrapped keys are kept for its lifetime."""
+    """The data keys in one session; unwrapped keys are kept for its lifetime
+    (or the node's, when its unit of work lends it a :class:`DataKeyCache`)."""
 
     def __init__(self, session: Session, key_store: KeyStore) -> None:
         self.session = session
         self.key_store = key_store
-        self._unwrapped: dict[tuple[str, int], bytes] = {}
+        self._cache = node_cache(session, KEY_CACHE, DataKeyCache)
+        self._unwrapped: dict[tuple[str, int, int, bytes], bytes] = (
+            self._cache.unwrapped if self._cache is not None else {}
+        )
 
     def for_writing(self, purpose: str, values: int = 0) -> DataKeySet:
         """The keys of ``purpose`` with one active for ``values`` new encryptions.
@@ -139,17 +199,37 @@ class DataKeys:
         active one would pass :data:`MAX_VALUES_PER_KEY`.
         """
         check_purpose(purpose)
-        active = self._active_row(purpose)
+        if not values:
+            cached = self._cached_rows(purpose)
+            if cached is not None and any(row.state == ACTIVE for row in cached):
+                return self._key_set(purpose, cached)
+        rows = self._rows(purpose)
+        active = next((row for row in reversed(rows) if row.state == ACTIVE), None)
         if active is None or active.values_encrypted + values > MAX_VALUES_PER_KEY:
             active = self._add_version(purpose)
-        active.values_encrypted += values
-        self.session.flush()
-        return self.for_reading(purpose)
+            rows = self._rows(purpose)
+        if values:
+            active.values_encrypted += values
+            self.session.flush()
+        return self._key_set(purpose, self._remember(purpose, rows))
 
     def for_reading(self, purpose: str) -> DataKeySet:
         """Every version of ``purpose``, unwrapped; DataKeyMissing when it has none."""
         check_purpose(purpose)
-        rows = self._rows(purpose)
+        cached = self._cached_rows(purpose)
+        if cached is None:
+            cached = self._remember(purpose, self._rows(purpose))
+        return self._key_set(purpose, cached)
+
+    def _cached_rows(self, purpose: str) -> Sequence[DataKey | _KeyRow] | None:
+        return self._cache.rows(purpose) if self._cache is not None else None
+
+    def _remember(
+        self, purpose: str, rows: Sequence[DataKey | _KeyRow]
+    ) -> Sequence[DataKey | _KeyRow]:
+        return self._cache.keep(purpose, rows) if self._cache is not None else rows
+
+    def _key_set(self, purpose: str, rows: Sequence[DataKey | _KeyRow]) -> DataKeySet:
         active = [row.version for row in rows if row.state == ACTIVE]
         if not rows or not active:
             raise DataKeyMissing(
@@ -173,11 +253,9 @@ class DataKeys:
         query = select(DataKey).where(DataKey.purpose == purpose).order_by(DataKey.version)
         return list(self.session.scalars(query))
 
-    def _active_row(self, purpose: str) -> DataKey | None:
-        query = select(DataKey).where(DataKey.purpose == purpose, DataKey.state == ACTIVE)
-        return self.session.scalars(query).first()
-
     def _add_version(self, purpose: str) -> DataKey:
+        if self._cache is not None:
+            self._cache.forget(purpose)
         latest = self.session.scalar(
             select(func.max(DataKey.version)).where(DataKey.purpose == purpose)
         )
@@ -197,7 +275,7 @@ class DataKeys:
         )
         self.session.add(row)
         self.session.flush()
-        self._unwrapped[(purpose, version)] = key
+        self._unwrapped[(purpose, version, wrapped.master_version, wrapped.blob)] = key
         return row
 
 

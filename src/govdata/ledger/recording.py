@@ -272,6 +272,11 @@ def queue_entry(session: Session, record: EventRecord, entry: LedgerEntry) -> No
 
 
 def _append_pending(session: Session) -> None:
+    if session.in_nested_transaction():
+        # A savepoint ending: the entries wait for the transaction's own commit,
+        # so that savepoints written together (govdata.web.group_commit) append
+        # together, and one rolled back drops only its own.
+        return
     pending: list[tuple[EventRecord, LedgerEntry]] = session.info.pop(_PENDING, [])
     if not pending:
         return

@@ -5,16 +5,17 @@ A call first looks at what is left (:func:`remaining`, to refuse early and to bo
 its read), then, after reading, takes its share with one conditional ``UPDATE``
 (:func:`consume`). Only that update decides: of two calls racing for the last
 call or rows of the day, the second updates nothing and is refused, so the
-counters can never exceed the quota. The row is created with an insert that
-ignores a conflict (``ON CONFLICT DO NOTHING``, on PostgreSQL and SQLite).
+counters can never exceed the quota. Creating the day's row and counting are
+one upsert (``INSERT … ON CONFLICT DO UPDATE … WHERE``, on PostgreSQL and SQLite).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -70,40 +71,48 @@ def rows_exhausted(grant: Grant) -> RateLimited:
     )
 
 
-def _ensure_row(session: Session, grant_id: str, day: date) -> None:
-    values = {"grant_id": grant_id, "day": day, "calls": 0, "rows": 0, "updated_at": utcnow()}
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        session.execute(postgresql.insert(QuotaCounter).values(values).on_conflict_do_nothing())
-    elif dialect == "sqlite":
-        session.execute(sqlite.insert(QuotaCounter).values(values).on_conflict_do_nothing())
-    elif session.get(QuotaCounter, (grant_id, day)) is None:  # pragma: no cover
-        with session.begin_nested():
-            session.add(QuotaCounter(**values))
-
-
 def consume(
     session: Session, grant: Grant, day: date, rows: int, application_id: str | None
 ) -> None:
     """Count one call delivering ``rows`` rows; refused (and nothing counted) when
-    it would pass the day's calls or rows."""
-    _ensure_row(session, grant.id, day)
-    result = session.execute(
-        update(QuotaCounter)
-        .where(
-            QuotaCounter.grant_id == grant.id,
-            QuotaCounter.day == day,
-            QuotaCounter.calls + 1 <= grant.calls_per_day,
-            QuotaCounter.rows + rows <= grant.rows_per_day,
-        )
-        .values(
-            calls=QuotaCounter.calls + 1,
-            rows=QuotaCounter.rows + rows,
-            last_application_id=application_id,
-            updated_at=utcnow(),
-        )
-        .execution_options(synchronize_session=False)
+    it would pass the day's calls or rows. One statement: the day's row is
+    inserted, or updated only if the call still fits (a row returned: counted)."""
+    if grant.calls_per_day < 1:
+        raise calls_exhausted(grant)
+    if rows > grant.rows_per_day:
+        raise rows_exhausted(grant)
+    now = utcnow()
+    values = {
+        "grant_id": grant.id,
+        "day": day,
+        "calls": 1,
+        "rows": rows,
+        "last_application_id": application_id,
+        "updated_at": now,
+    }
+    update = {
+        "calls": QuotaCounter.calls + 1,
+        "rows": QuotaCounter.rows + rows,
+        "last_application_id": application_id,
+        "updated_at": now,
+    }
+    fits = (QuotaCounter.calls + 1 <= grant.calls_per_day) & (
+        QuotaCounter.rows + rows <= grant.rows_per_day
     )
-    if getattr(result, "rowcount", 0) != 1:
+    keys = ["grant_id", "day"]
+    if session.get_bind().dialect.name == "postgresql":
+        statement: Any = (
+            postgresql.insert(QuotaCounter)
+            .values(values)
+            .on_conflict_do_update(index_elements=keys, set_=update, where=fits)
+        )
+    else:
+        statement = (
+            sqlite.insert(QuotaCounter)
+            .values(values)
+            .on_conflict_do_update(index_elements=keys, set_=update, where=fits)
+        )
+    counted = session.execute(statement.returning(QuotaCounter.calls)).first()
+    if counted is None:
         calls, _ = used(session, grant.id, day)
         raise calls_exhausted(grant) if calls + 1 > grant.calls_per_day else rows_exhausted(grant)

@@ -9,7 +9,9 @@ or no match per field (and a similarity score for names and addresses) and
 never returns a stored value. Every delivery is counted against the grant's
 daily quota, recorded as a ``sharing:delivery:served`` event and ledgered as
 ``sharing:delivery:made``; looked-up values of sensitive columns are recorded
-as keyed pseudonyms.
+as keyed pseudonyms. The actions read without the write lock and hand those
+records to ``ctx.write_after``: the answer is returned only once they are
+committed (govdata.web.group_commit).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from govdata.actions import ActionSet, Context
 from govdata.aggregation.data_actions import jsonable
 from govdata.audit.guard import ReadAttempt, guard_read
 from govdata.audit.lookups import recorded_where
+from govdata.db import new_id
 from govdata.errors import GovdataError, InvalidInput
 from govdata.events import record_event
 from govdata.masking.kinds import SensitiveKind
@@ -91,6 +94,7 @@ def _deliver(
     ctx: Context,
     call: Call,
     service: str,
+    data: ServiceQuery | ServiceVerify,
     *,
     where: dict[str, str],
     fields: list[str],
@@ -98,29 +102,41 @@ def _deliver(
     rows: int,
     release: str | None,
 ) -> str:
-    consume(ctx.session, call.grant, call.day, rows, call.application_id)
-    record = record_event(
-        ctx,
-        ServiceDelivered(
-            subject_id=call.grant.id,
-            service=service,
-            grant_id=call.grant.id,
-            entry_id=call.grant.entry_id,
-            holder_id=call.grant.holder_org_id,
-            grantee_id=call.grant.grantee_org_id,
-            application_id=call.application_id,
-            on_behalf=call.on_behalf,
-            source_id=call.source.id,
-            version=call.version,
-            where=where,
-            fields=fields,
-            masked=masked,
-            rows=rows,
-            client_address=ctx.client_address,
-            audit_release=release,
-        ),
+    """Name the delivery and have it recorded before the answer leaves: the quota
+    it uses, the ``sharing:delivery:served`` event and its ledger entry, written
+    once the reading transaction has ended (``ctx.write_after``). A quota spent
+    meanwhile by other calls refuses it there, audited like any refusal."""
+    delivery_id = new_id()
+    delivered = ServiceDelivered(
+        subject_id=call.grant.id,
+        service=service,
+        grant_id=call.grant.id,
+        entry_id=call.grant.entry_id,
+        holder_id=call.grant.holder_org_id,
+        grantee_id=call.grant.grantee_org_id,
+        application_id=call.application_id,
+        on_behalf=call.on_behalf,
+        source_id=call.source.id,
+        version=call.version,
+        where=where,
+        fields=fields,
+        masked=masked,
+        rows=rows,
+        client_address=ctx.client_address,
+        audit_release=release,
     )
-    return record.id
+    grant, day, application_id = call.grant, call.day, call.application_id
+
+    def record(writing: Context) -> None:
+        try:
+            consume(writing.session, grant, day, rows, application_id)
+        except GovdataError as error:
+            record_service_refusal(writing, f"service_{service}", data, error)
+            raise
+        record_event(writing, delivered, record_id=delivery_id)
+
+    ctx.write_after(record)
+    return delivery_id
 
 
 def _guard(
@@ -145,6 +161,7 @@ def _guard(
     "service_query",
     ServiceQuery,
     example={"grant_id": EXAMPLE_GRANT, "key": "150102199003071237"},
+    writes_later=True,
     summary="Query service (查询接口): records of a granted resource by key or a filtered "
     "page, only the grant's fields, masked as granted, only rows in its division scope.",
 )
@@ -200,6 +217,7 @@ def _query(ctx: Context, data: ServiceQuery) -> ServicePage:
         ctx,
         call,
         "query",
+        data,
         where=recorded,
         fields=delivered,
         masked=page.masked,
@@ -228,6 +246,7 @@ def _query(ctx: Context, data: ServiceQuery) -> ServicePage:
         "grant_id": EXAMPLE_GRANT,
         "values": {"id_number": "150102199003071237", "name": "李四"},
     },
+    writes_later=True,
     summary="Verification service (核验接口): whether the values sent match the record "
     "with that key, per field (a similarity score for names and addresses); never the "
     "stored values.",
@@ -280,6 +299,7 @@ def _verify(ctx: Context, data: ServiceVerify) -> VerifyResult:
         ctx,
         call,
         "verify",
+        data,
         where=recorded,
         fields=names,
         masked={},

@@ -1,9 +1,12 @@
 """JSON API routes of the query and verification services.
 
-They run their actions like every route, with one difference: a request whose
+They run their actions like every route, with two differences. A request whose
 signature is refused (missing headers, skewed timestamp, replayed nonce,
 unknown or revoked key, wrong signature) is audited as ``audit:request:refused``
-naming the key id and the code, before the error is returned.
+naming the key id and the code, before the error is returned. And a signed
+call's nonce is consumed with the call's own records, in the transaction the
+group committer writes them in (govdata.web.group_commit), or on its own when
+the call fails: either way the same request cannot be sent twice.
 """
 
 from __future__ import annotations
@@ -16,11 +19,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from govdata.accounts.services import SignedCall, consume_nonce
 from govdata.accounts.signing import KEY_HEADER
-from govdata.actions import ActionRegistry
+from govdata.actions import ActionRegistry, Context, DeferredWrite
 from govdata.audit.history import REQUEST_REFUSED
 from govdata.authz import ANONYMOUS
-from govdata.db import new_id, utcnow
+from govdata.db import Database, new_id, utcnow
 from govdata.errors import GovdataError
 from govdata.events import EventRecord
 from govdata.web.api_routes import SchemaCollector, add_action_route, request_data
@@ -77,25 +81,64 @@ def service_endpoint(name: str) -> Callable[[Request], Awaitable[Response]]:
         rt = runtime_of(request)
         body = await request.body()
         try:
-            caller = await authenticate(request, body)
+            caller = await authenticate(request, body, defer_nonce=True)
         except GovdataError as error:
             record = refused_signature(request, name, error)
             await run_in_threadpool(rt.keep_survivors, [record])
             raise
         require_csrf(request, caller, request.headers.get(CSRF_HEADER))
-        data = await request_data(request, body, "body")
-        result = await run_in_threadpool(
-            rt.run_action,
-            caller.actor,
-            request_id_of(request),
-            name,
-            data,
-            client_address_of(request),
-        )
+        signed = caller.signed
+        try:
+            data = await request_data(request, body, "body")
+            result = await run_in_threadpool(
+                rt.run_action,
+                caller.actor,
+                request_id_of(request),
+                name,
+                data,
+                client_address_of(request),
+                first_writes=[nonce_write(signed)] if signed is not None else [],
+            )
+        except Exception as error:
+            if signed is None:
+                raise
+            replayed = error if isinstance(error, GovdataError) else None
+            if replayed is None or replayed.error_code != REPLAYED:
+                replayed = await run_in_threadpool(consume_alone, rt.db, signed)
+            if replayed is None:
+                raise
+            record = refused_signature(request, name, replayed)
+            await run_in_threadpool(rt.keep_survivors, [record])
+            raise replayed from None
         return JSONResponse(jsonable_encoder(result))
 
     endpoint.__name__ = name
     return endpoint
+
+
+REPLAYED = "signature_replayed"
+
+
+def nonce_write(signed: SignedCall) -> DeferredWrite:
+    """The call's nonce, consumed with its records (first, so that a replay is
+    refused before any quota is spent)."""
+
+    def write(ctx: Context) -> None:
+        consume_nonce(ctx.session, signed)
+
+    return write
+
+
+def consume_alone(db: Database, signed: SignedCall) -> GovdataError | None:
+    """A call that failed still uses up its nonce, so the same request cannot be
+    sent again; a nonce already used means the failed call was itself a replay,
+    which is what it is refused as."""
+    try:
+        with db.transaction() as session:
+            consume_nonce(session, signed)
+    except GovdataError as replayed:
+        return replayed
+    return None
 
 
 def add_routes(router: APIRouter, registry: ActionRegistry, schemas: SchemaCollector) -> None:

@@ -9,6 +9,8 @@ Each refusal is its own stable code with a Chinese message; refusals are audited
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -17,7 +19,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from govdata.access.enforce import authorize_read, authorize_somewhere_to_read
-from govdata.access.policy import Decision, ReadKind
+from govdata.access.policy import Decision, GradedResource, ReadKind
 from govdata.accounts.models import Application
 from govdata.actions import Context
 from govdata.aggregation.columns import ColumnSpec, encrypted_names
@@ -26,6 +28,7 @@ from govdata.aggregation.masked_reads import sensitive_columns
 from govdata.aggregation.models import Source
 from govdata.aggregation.store import declared_columns, org_ref
 from govdata.audit.refusals import record_refusal
+from govdata.caches import node_cache
 from govdata.crypto.datakeys import DataKeys
 from govdata.errors import Forbidden, GovdataError, InvalidInput, NotFound
 from govdata.lake.protection import TableProtection, encrypted_in, purpose_of
@@ -189,6 +192,74 @@ def _source(ctx: Context, grant: Grant, source_id: str | None) -> Source:
     return sources[0]
 
 
+@dataclass(frozen=True)
+class Published:
+    """What a call needs of a grant's catalog entry and source that is the same for
+    every call: the source, the graded resource the decision reads, its columns
+    and which of them are sensitive."""
+
+    source: Source
+    resource: GradedResource
+    columns: list[ColumnSpec]
+    kinds: dict[str, SensitiveKind | None]
+
+
+PUBLISHED_CACHE = "sharing:service-published"
+PUBLISHED_TTL_SECONDS = 1.0
+
+
+class PublishedCache:
+    """A node process's recent :class:`Published` snapshots, per entry and source.
+
+    A running node's cache (govdata.caches), so that a stream of calls does not re-read the catalog
+    entry, its published items, its sources and its holder on every call. A
+    snapshot is used for :data:`PUBLISHED_TTL_SECONDS` at most, the same bound as
+    the table version the services read: a republished entry (a new grade, new
+    items) or a new source is seen within a second. The grant itself, the caller's
+    roles and grants, quotas and the audit history are read on every call.
+    """
+
+    def __init__(self, ttl: float = PUBLISHED_TTL_SECONDS) -> None:
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._kept: dict[tuple[str, str | None], tuple[float, Published]] = {}
+
+    def get(self, entry_id: str, source_id: str | None) -> Published | None:
+        with self._lock:
+            found = self._kept.get((entry_id, source_id))
+        if found is None or time.monotonic() - found[0] >= self.ttl:
+            return None
+        return found[1]
+
+    def keep(self, entry_id: str, source_id: str | None, published: Published) -> None:
+        with self._lock:
+            if len(self._kept) > MAX_PUBLISHED:
+                self._kept.clear()
+            self._kept[(entry_id, source_id)] = (time.monotonic(), published)
+
+
+MAX_PUBLISHED = 4096
+
+
+def published(ctx: Context, grant: Grant, source_id: str | None) -> Published:
+    cache = node_cache(ctx.session, PUBLISHED_CACHE, PublishedCache)
+    if cache is not None:
+        found = cache.get(grant.entry_id, source_id)
+        if found is not None:
+            return found
+    source = _source(ctx, grant, source_id)
+    columns = declared_columns(source)
+    snapshot = Published(
+        source=source,
+        resource=source_resource(ctx.session, source),
+        columns=columns,
+        kinds=sensitive_columns(ctx.session, source, columns),
+    )
+    if cache is not None:
+        cache.keep(grant.entry_id, source_id, snapshot)
+    return snapshot
+
+
 def prepare_call(ctx: Context, data: ServiceCall, method: str) -> Call:
     ctx.authorize_somewhere(CALL_PERMISSION)
     grant = get_grant(ctx.session, data.grant_id)
@@ -196,11 +267,10 @@ def prepare_call(ctx: Context, data: ServiceCall, method: str) -> Call:
     application_id, on_behalf = _application(ctx, grant, data)
     day = today()
     _check_state(grant, method, day)
-    source = _source(ctx, grant, data.source_id)
+    snapshot = published(ctx, grant, data.source_id)
+    source = snapshot.source
     authorize_somewhere_to_read(ctx, DATA_PERMISSION)
-    decision = authorize_read(
-        ctx, DATA_PERMISSION, source_resource(ctx.session, source), ReadKind.VALUES
-    )
+    decision = authorize_read(ctx, DATA_PERMISSION, snapshot.resource, ReadKind.VALUES)
     left = remaining(ctx.session, grant, day)
     lake = LakeTable(ctx.services.lake, source.table_name)
     indexes = ctx.services.service_indexes
@@ -217,7 +287,7 @@ def prepare_call(ctx: Context, data: ServiceCall, method: str) -> Call:
         if encrypted
         else None
     )
-    columns = declared_columns(source)
+    columns = snapshot.columns
     return Call(
         grant=grant,
         source=source,
@@ -231,7 +301,7 @@ def prepare_call(ctx: Context, data: ServiceCall, method: str) -> Call:
         protection=protection,
         columns=columns,
         granted=granted_columns(grant, columns),
-        kinds=sensitive_columns(ctx.session, source, columns),
+        kinds=snapshot.kinds,
     )
 
 

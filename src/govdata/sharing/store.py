@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session
 
 from govdata.actions import Context
 from govdata.aggregation.store import org_ref
+from govdata.audit.lookups import LOOKUP_PURPOSE
 from govdata.catalog.models import CatalogEntry, EntryVersion
+from govdata.crypto.datakeys import DataKeys
 from govdata.db import new_id, utcnow
 from govdata.errors import NotFound
 from govdata.events import record_event
@@ -20,6 +22,7 @@ from govdata.grades import Grade
 from govdata.orgs.models import Organisation
 from govdata.sharing.events import GrantIssued
 from govdata.sharing.models import Grant
+from govdata.sharing.reads import HASH_PURPOSE
 from govdata.sharing.schemas import FieldTermOut, GrantOut, Quotas
 from govdata.sharing.terms import today
 
@@ -65,6 +68,15 @@ def org_name(session: Session, org_id: str) -> str:
     return org.name if org else ""
 
 
+def ensure_service_keys(ctx: Context) -> None:
+    """The data keys every service call uses (the grant's hash masking, the audit
+    trail's pseudonyms of looked-up values) exist before any call: calls read
+    without the write lock and cannot create them."""
+    keys = DataKeys(ctx.session, ctx.services.keystore)
+    keys.for_writing(HASH_PURPOSE)
+    keys.for_writing(LOOKUP_PURPOSE)
+
+
 def issue_grant(
     ctx: Context,
     *,
@@ -103,6 +115,7 @@ def issue_grant(
     )
     ctx.session.add(grant)
     ctx.session.flush()
+    ensure_service_keys(ctx)
     record_event(
         ctx,
         GrantIssued(

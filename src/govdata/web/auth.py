@@ -9,7 +9,12 @@ from datetime import timedelta
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from govdata.accounts.services import authenticate_session_token, authenticate_signed_request
+from govdata.accounts.services import (
+    SignedCall,
+    authenticate_session_token,
+    authenticate_signed_request,
+    verify_signed_request,
+)
 from govdata.accounts.signing import SIGNED_HEADERS
 from govdata.authz import ANONYMOUS, Actor
 from govdata.db import READ_ONLY
@@ -26,19 +31,44 @@ class Caller:
     actor: Actor
     session_token: str | None = None
     csrf_token: str | None = None
+    # A signed request authenticated with ``defer_nonce``: its nonce, still to consume.
+    signed: SignedCall | None = None
 
     @property
     def via_cookie(self) -> bool:
         return self.session_token is not None
 
 
-async def authenticate(request: Request, body: bytes, *, allow_signed: bool = True) -> Caller:
+async def authenticate(
+    request: Request, body: bytes, *, allow_signed: bool = True, defer_nonce: bool = False
+) -> Caller:
     """Identify the caller; signed requests consume their nonce in their own
     transaction so that a failed request cannot be replayed. The portal passes
     ``allow_signed=False``: its forms are for people, and a signature there
-    would not cover the form body."""
+    would not cover the form body. With ``defer_nonce`` (the services) the
+    signature is checked without writing and the nonce is left to the caller
+    (``Caller.signed``), which consumes it with the call's own records, or alone
+    when the call fails."""
     rt = runtime_of(request)
     headers = {k.lower(): v for k, v in request.headers.items()}
+    if allow_signed and defer_nonce and any(h in headers for h in SIGNED_HEADERS):
+
+        def check() -> SignedCall:
+            with rt.db.transaction() as session:
+                session.connection(execution_options=READ_ONLY)
+                return verify_signed_request(
+                    session,
+                    rt.services.secretbox,
+                    headers=headers,
+                    method=request.method,
+                    path=request.url.path,
+                    query=request.url.query,
+                    body=body,
+                    max_skew=timedelta(seconds=rt.settings.signature_max_skew_seconds),
+                )
+
+        signed = await run_in_threadpool(check)
+        return Caller(actor=signed.actor, signed=signed)
     if allow_signed and any(h in headers for h in SIGNED_HEADERS):
 
         def verify() -> Actor:

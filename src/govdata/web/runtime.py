@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from prometheus_client import CollectorRegistry
 from starlette.requests import Request
 
-from govdata.actions import ActionRegistry, Context
+from govdata.actions import ActionRegistry, Context, DeferredWrite
 from govdata.authz import Actor, PolicyTable
+from govdata.caches import NODE_CACHES, NodeCaches
 from govdata.db import READ_ONLY, Database, forbid_writes
 from govdata.services import Services
 from govdata.settings import Settings
+from govdata.web.group_commit import GroupCommitter
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -28,6 +30,12 @@ class Runtime:
     policy: PolicyTable
     services: Services
     metrics: CollectorRegistry
+    committer: GroupCommitter = field(init=False)
+    caches: NodeCaches = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.committer = GroupCommitter(self.db)
+        self.caches = NodeCaches()
 
     def unit_of_work(
         self,
@@ -36,21 +44,32 @@ class Runtime:
         work: Callable[[Context], T],
         *,
         read_only: bool = False,
+        writes_later: bool = False,
         client_address: str | None = None,
     ) -> T:
         """Run ``work`` in one transaction that commits only if it succeeds.
 
         ``read_only`` work does not take the embedded database's write lock,
         and any attempt of it to write is refused (``db.forbid_writes``).
-        Records the audit must keep either way (``ctx.survivors``: alerts,
-        refused attempts) are written afterwards in a short transaction of their own.
+        ``writes_later`` work reads the same way; the writes it defers
+        (``ctx.write_after``) are made by the group committer once its
+        transaction has ended, and the result is returned only when they are
+        committed. Records the audit must keep either way (``ctx.survivors``:
+        alerts, refused attempts) are written afterwards in a short transaction
+        of their own.
         """
         survivors: list[Any] = []
+        deferred: list[DeferredWrite] = []
+        reads_only = read_only or writes_later
         try:
             with self.db.transaction() as session:
+                if not self.committer.inline:
+                    # A node serving on its own engine lends its sessions the
+                    # process's caches (tests' shared connection: none).
+                    session.info[NODE_CACHES] = self.caches
                 lift_ban = (
                     forbid_writes(session, session.connection(execution_options=READ_ONLY))
-                    if read_only
+                    if reads_only
                     else None
                 )
                 ctx = Context(
@@ -63,15 +82,19 @@ class Runtime:
                     client_address=client_address,
                     survivors=survivors,
                     defer_survivors=True,
+                    deferred_writes=deferred,
+                    defer_writes=writes_later,
                 )
                 try:
                     result = work(ctx)
                 finally:
                     if lift_ban is not None:
                         lift_ban()
+            if ctx.deferred_writes:
+                self.committer.write(ctx, ctx.deferred_writes)
         finally:
             self.keep_survivors(survivors)
-        if not read_only:
+        if not reads_only:
             self.after_commit()
         return result
 
@@ -91,12 +114,25 @@ class Runtime:
         name: str,
         data: Any,
         client_address: str | None = None,
+        *,
+        first_writes: Sequence[DeferredWrite] = (),
     ) -> Any:
+        """Run one action in a unit of work. ``first_writes`` (an action that
+        ``writes_later`` only) are made before the writes the action defers, in
+        the same transaction: a signed service call's nonce."""
+        if first_writes and not self.registry.writes_later(name):
+            raise ValueError(f"{name} does not write later; it cannot take first writes")
+
+        def work(ctx: Context) -> Any:
+            ctx.deferred_writes.extend(first_writes)
+            return self.registry.run(name, ctx, data)
+
         return self.unit_of_work(
             actor,
             request_id,
-            lambda ctx: self.registry.run(name, ctx, data),
+            work,
             read_only=self.registry.is_read_only(name),
+            writes_later=self.registry.writes_later(name),
             client_address=client_address,
         )
 

@@ -1,0 +1,162 @@
+"""Group commit of the writes that record service calls.
+
+A service call (query, verification) reads in a transaction that takes no write
+lock and hands what it must record (the quota it uses, its delivery event, the
+ledger entry) to ``ctx.write_after``. The node's :class:`GroupCommitter` makes
+those writes for many concurrent calls in one write transaction, from one
+thread: each call's writes in a savepoint of their own, the ledger entries of
+the whole batch appended at once, one commit. Every caller waits until the
+transaction holding its writes has committed, so no answer leaves the node
+before its record is durable; a call whose writes are refused (its quota ran
+out in the meantime) gets that refusal and nothing it read is delivered.
+
+Batching costs a lone call nothing (a batch of one is written at once) and, under
+load, turns one write transaction per call into one per batch: on the embedded
+database, whose writes are serialised, this is the difference between calls
+queueing for the write lock one at a time and a few transactions doing the same
+work (docs/decisions/0014-group-commit-of-service-records.md).
+
+A database bound to one connection (the tests' rolled-back transaction) cannot be
+written from another thread; there the writes are made in the caller's thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass, field, replace
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from govdata.actions import Context, DeferredWrite
+from govdata.db import Database
+from govdata.errors import GovdataError
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 128
+STOP_WAIT_SECONDS = 10.0
+
+
+@dataclass
+class _Calls:
+    """The deferred writes of one call and the future its caller waits on."""
+
+    ctx: Context
+    writes: list[DeferredWrite]
+    done: Future[None] = field(default_factory=Future)
+
+
+class GroupCommitter:
+    """Makes deferred writes in shared transactions, from a thread of its own."""
+
+    def __init__(self, db: Database, *, max_batch: int = MAX_BATCH) -> None:
+        self.db = db
+        self.max_batch = max_batch
+        self._queue: queue.Queue[_Calls | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._stopped = False
+        self.batches = 0
+        self.calls = 0
+
+    @property
+    def inline(self) -> bool:
+        """Whether writes are made in the caller's thread (one shared connection)."""
+        return not isinstance(self.db.sessionmaker.kw.get("bind"), Engine)
+
+    def write(self, ctx: Context, writes: list[DeferredWrite]) -> None:
+        """Make ``writes`` for the call ``ctx`` and return once they are committed;
+        raises what they raised (a refusal) or what failed the transaction."""
+        if not writes:
+            return
+        calls = _Calls(ctx, writes)
+        if self.inline or not self._running():
+            self._write_batch([calls])
+        else:
+            self._queue.put(calls)
+        calls.done.result()
+
+    def queued(self) -> int:
+        """Calls waiting for the next batch."""
+        return self._queue.qsize()
+
+    def stop(self) -> None:
+        """Write what is queued, then end the thread."""
+        with self._lock:
+            self._stopped = True
+            thread = self._thread
+        if thread is not None:
+            self._queue.put(None)
+            thread.join(STOP_WAIT_SECONDS)
+
+    def _running(self) -> bool:
+        with self._lock:
+            if self._stopped:
+                return False
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._loop, name="govdata-group-commit", daemon=True
+                )
+                self._thread.start()
+            return True
+
+    def _loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            stopping = False
+            while len(batch) < self.max_batch:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stopping = True
+                    break
+                batch.append(more)
+            self._write_batch(batch)
+            if stopping:
+                return
+
+    def _write_batch(self, batch: list[_Calls]) -> None:
+        refusals: dict[int, GovdataError] = {}
+        try:
+            with self.db.transaction() as session:
+                for n, calls in enumerate(batch):
+                    error = _write_one(session, calls)
+                    if error is not None:
+                        refusals[n] = error
+        except Exception as failure:  # noqa: BLE001 (each caller gets the failure)
+            if len(batch) > 1:
+                # One call's writes may have failed them all: each alone, then.
+                log.warning("group commit of %d calls failed, writing each alone", len(batch))
+                for calls in batch:
+                    self._write_batch([calls])
+                return
+            batch[0].done.set_exception(failure)
+            return
+        self.batches += 1
+        self.calls += len(batch)
+        for n, calls in enumerate(batch):
+            if n in refusals:
+                calls.done.set_exception(refusals[n])
+            else:
+                calls.done.set_result(None)
+
+
+def _write_one(session: Session, calls: _Calls) -> GovdataError | None:
+    """One call's writes in a savepoint; a refusal undoes only them."""
+    ctx: Context = replace(calls.ctx, session=session, deferred_writes=[])
+    try:
+        with session.begin_nested():
+            for write in calls.writes:
+                write(ctx)
+    except GovdataError as refusal:
+        return refusal
+    return None
