@@ -220,8 +220,11 @@ EXPECTATIONS: dict[str, Reads | NotARead] = {
     "share_application_list": NotARead("applications of the caller's scope; no values"),
     "share_grounds_list": NotARead("the public list of legal grounds for refusing to share"),
     "share_grounds_set": NotARead("maintains the list of legal grounds"),
-    "grant_get": NotARead("a grant's terms (item names, masking, scope, quotas); no values"),
-    "grant_list": NotARead("grants of the caller's scope: terms only, no values"),
+    "grant_get": NotARead(
+        "a grant's terms (item names, masking, scope, quotas) and the names and key "
+        "columns of its entry's callable sources; no values"
+    ),
+    "grant_list": NotARead("grants of the caller's scope: terms and source names, no values"),
     "grant_suspend": NotARead("the holder or its authority suspends a grant"),
     "grant_resume": NotARead("the holder or its authority resumes a grant"),
     "grant_renew": NotARead("the holder or its authority sets a grant's end date"),
@@ -237,6 +240,9 @@ EXPECTATIONS: dict[str, Reads | NotARead] = {
     "subscription_list": NotARead("subscriptions of the caller's scope: versions and lag"),
     "subscription_cancel": NotARead("the grantee cancels its own subscription"),
     "subscription_ack": NotARead("the grantee acknowledges batches it received; no values"),
+    "subscription_batch_list": NotARead(
+        "a subscription's pending batches: versions, counts and digests, never their rows"
+    ),
     "subscription_pull": Reads(VALUES, "the grant's entry against the grant's ceiling: changes"),
     "service_query": Reads(VALUES, "the source behind the grant's entry, through that grant"),
     "service_verify": Reads(

@@ -1,8 +1,11 @@
 """The demo region: 内蒙古自治区 with its 12 盟市 and 103 旗县（市、区）.
 
 Loads the shipped division table, creates the region organisations, a few
-departments at each level (with synthetic but valid credit codes) and one
-demo account per role. Running it twice changes nothing.
+departments at each level (with synthetic but valid credit codes), a county
+police bureau to return data to, and demo accounts: one per role, plus the
+population data's provider officer (公安厅) and the county bureau's consumer
+officer, so the sharing flow can be walked with demo accounts alone. Running it
+twice changes nothing.
 """
 
 from __future__ import annotations
@@ -33,6 +36,10 @@ REGION_DEPARTMENTS = (
     "卫生健康委员会",
 )
 PREFECTURE_DEPARTMENTS = ("政务服务与数据管理局", "公安局", "市场监督管理局")
+# A county department receiving returned data (数据回流): 呼和浩特市回民区, where the
+# demo population data has people.
+DEMO_COUNTY = "150103"
+COUNTY_DEPARTMENTS = {DEMO_COUNTY: ("公安分局",)}
 
 
 @dataclass(frozen=True)
@@ -40,8 +47,9 @@ class DemoAccount:
     username: str
     display_name: str
     role: Role
-    department: str  # name of a department at the region level
+    department: str  # a department's name without its region's (e.g. 公安厅)
     include_subtree: bool
+    division: str = DEMO_REGION  # the division of the department's region
 
 
 DEMO_ACCOUNTS = (
@@ -52,6 +60,10 @@ DEMO_ACCOUNTS = (
         "consumer", "人社数据使用专员", Role.CONSUMER_OFFICER, "人力资源和社会保障厅", False
     ),
     DemoAccount("auditor", "安全审计员", Role.AUDITOR, "政务服务与数据管理局", True),
+    DemoAccount("police", "公安人口数据专员", Role.PROVIDER_OFFICER, "公安厅", False),
+    DemoAccount(
+        "county", "回民区数据使用专员", Role.CONSUMER_OFFICER, "公安分局", False, DEMO_COUNTY
+    ),
 )
 
 
@@ -96,7 +108,9 @@ def load_demo(ctx: Context, run: Run) -> dict[str, int]:
         names = (
             REGION_DEPARTMENTS
             if code == DEMO_REGION
-            else (PREFECTURE_DEPARTMENTS if code.endswith("00") else ())
+            else (
+                PREFECTURE_DEPARTMENTS if code.endswith("00") else COUNTY_DEPARTMENTS.get(code, ())
+            )
         )
         for name in names:
             credit = demo_credit_code(code, name)
@@ -115,8 +129,8 @@ def load_demo(ctx: Context, run: Run) -> dict[str, int]:
     for account in DEMO_ACCOUNTS:
         if ctx.session.scalar(select(User.id).where(User.username == account.username)):
             continue
-        org_id = departments[(DEMO_REGION, account.department)]
-        scope_id = regions[DEMO_REGION].id if account.include_subtree else org_id
+        org_id = departments[(account.division, account.department)]
+        scope_id = regions[account.division].id if account.include_subtree else org_id
         run(
             "user_create",
             {

@@ -286,7 +286,8 @@ def test_user_list_returns_only_users_inside_the_callers_scope(
 
     listed = {u.username for u in registry.run("user_list", ctx, {})}
 
-    assert listed == {"hohhot_admin", "in.xincheng", "in.hohhot.police"}
+    # county: the demo's officer of 回民区公安分局, a county of 呼和浩特市
+    assert listed == {"hohhot_admin", "in.xincheng", "in.hohhot.police", "county"}
 
 
 def test_user_list_of_an_organisation_outside_the_scope_is_forbidden(
@@ -308,7 +309,8 @@ def test_user_list_filtered_by_organisation_returns_that_subtree_only(
         "user_list", as_user(operator, "admin"), {"organisation_id": region(session, "150100").id}
     )
 
-    assert [u.username for u in listed] == ["in.xincheng"]
+    # county: the demo's officer of 回民区公安分局, in 呼和浩特市 too
+    assert [u.username for u in listed] == ["county", "in.xincheng"]
 
 
 # --- role_grant / role_revoke ----------------------------------------------

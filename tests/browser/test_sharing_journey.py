@@ -39,12 +39,11 @@ from govdata.catalog.demo import load_demo_catalog
 from govdata.catalog.models import CatalogEntry
 from govdata.cli_support import as_operator, prepare_node
 from govdata.db import Database
-from govdata.demo import DEMO_PASSWORD, demo_credit_code, load_demo
+from govdata.demo import DEMO_COUNTY, load_demo
 from govdata.ledger.audit import audit_database
 from govdata.ledger.documents import audit_proof
 from govdata.ledger.scheduling import checkpoint_if_grown
 from govdata.nodes.keys import load_node_key
-from govdata.orgs.models import Organisation
 from govdata.services import build_services
 from govdata.settings import Settings
 from govdata.sharing.terms import today
@@ -54,7 +53,7 @@ from tests.browser.test_catalog_journey import log_in
 TIMEOUT_MS = 10_000
 SUBSCRIPTION_TIMEOUT_MS = 60_000
 POPULATION_ENTRY = "101001/000001"
-COUNTY = "150103"  # 呼和浩特市回民区, one of the demo counties
+COUNTY = DEMO_COUNTY  # 呼和浩特市回民区: the demo's county police bureau (account `county`)
 ENTRY_NAME = "居民户籍登记信息"
 APP_NAME = "社保待遇资格认证系统"
 
@@ -69,47 +68,12 @@ class Node:
     system_source_id: str
 
 
-def _people(ctx: Any, run: Any) -> None:
-    """What the demo lacks for this journey: a provider officer of 公安厅 (the holder of
-    the population entry), and a county police bureau with a consumer officer."""
-    police = ctx.session.scalar(
-        select(Organisation).where(Organisation.name == "内蒙古自治区公安厅")
-    )
-    county = ctx.session.scalar(
-        select(Organisation).where(
-            Organisation.kind == "region", Organisation.division_code == COUNTY
-        )
-    )
-    assert police is not None and county is not None
-    bureau = run(
-        "department_create",
-        {
-            "name": f"{county.name}公安分局",
-            "credit_code": demo_credit_code(COUNTY, "公安分局"),
-            "parent_id": county.id,
-        },
-    )
-    for username, name, role, org_id in (
-        ("police", "公安人口数据专员", "provider_officer", police.id),
-        ("county", "回民区数据使用专员", "consumer_officer", bureau.id),
-    ):
-        run(
-            "user_create",
-            {
-                "username": username,
-                "display_name": name,
-                "organisation_id": org_id,
-                "password": DEMO_PASSWORD,
-                "roles": [{"role": role, "organisation_id": org_id, "include_subtree": False}],
-            },
-        )
-
-
 @pytest.fixture(scope="module")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
-    """A node with the demo region, catalog and population sources loaded (no library
-    build, no quality run), its dispatcher passing every second and its loads run in
-    the server process."""
+    """A node with the demo region, accounts, catalog and population sources loaded (no
+    library build, no quality run), its dispatcher passing every second and its loads
+    run in the server process. The demo accounts are all the journey needs: `police`
+    (公安厅's provider officer) and `county` (回民区公安分局's consumer officer) too."""
     settings = Settings(
         data_dir=tmp_path_factory.mktemp("sharing-journey"),
         database_url=None,
@@ -124,7 +88,6 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
     registered = as_operator(settings, db, load_demo_aggregation, services=services)
     for run_id in registered["runs"]:
         assert execute_run(run_id, settings, db, services).status == "succeeded"
-    as_operator(settings, db, _people)
     with db.transaction() as session:
         entry_id = session.scalar(
             select(CatalogEntry.id).where(CatalogEntry.resource_code == POPULATION_ENTRY)
@@ -255,7 +218,7 @@ def test_a_new_consumer_shares_the_demo_population_data_end_to_end(
     expect(consumer.get_by_role("heading", level=2)).to_contain_text(ENTRY_NAME)
     consumer.get_by_label("用途（履职事项）").fill("养老保险待遇领取资格认证，核验领取人身份")
     consumer.get_by_label("依据（法律法规、文件）").fill("《社会保险法》第七十三条")
-    for item in ("户籍地址（敏感）", "民族"):  # the least needed: these two are left out
+    for item in ("户籍地行政区划代码", "更新时间"):  # the least needed: left out
         consumer.get_by_label(item, exact=True).uncheck()
     for method in ("核验接口", "批量交付", "订阅"):
         consumer.get_by_label(method, exact=True).check()
@@ -265,7 +228,8 @@ def test_a_new_consumer_shares_the_demo_population_data_end_to_end(
     applications = consumer.locator("#applications-table")
     expect(applications.get_by_role("row").filter(has_text=ENTRY_NAME)).to_contain_text("待审核")
 
-    # 2. 公安厅's provider officer approves it with the ID number and name masked.
+    # 2. 公安厅's provider officer approves it with the ID number and name masked (the
+    #    address and phone, sensitive items, are partly masked by default).
     police = signed_in("police")
     police.goto(f"{base}/sharing?role=holder")
     police.locator("#applications-table").get_by_role("row").filter(
@@ -322,11 +286,13 @@ def test_a_new_consumer_shares_the_demo_population_data_end_to_end(
     queried = app.post("/api/v1/services/query", call | {"key": person["id_number"]})
     assert queried.status_code == 200, queried.text
     answer = queried.json()
-    assert answer["masked"] == {"id_number": "partial", "name": "partial"}
+    assert answer["masked"] == dict.fromkeys(("id_number", "name", "address", "phone"), "partial")
     (found,) = answer["rows"]
     assert found["id_number"].startswith(person["id_number"][:6])
     assert found["id_number"] != person["id_number"] and found["name"] != person["name"]
-    assert found["sex"] == person["sex"] and "phone" not in found and "address" not in found
+    assert found["phone"][:3] == person["phone"][:3] and "*" in found["phone"]
+    assert found["address"] != person["address"] and "*" in found["address"]
+    assert found["sex"] == person["sex"] and "division_code" not in found
     verified = app.post(
         "/api/v1/services/verify",
         call | {"values": {"id_number": person["id_number"], "name": person["name"]}},

@@ -1,8 +1,9 @@
 """The portal pages of the delivery methods, and the download route over HTTP: a
 consumer officer starts a bulk delivery from a grant, follows it and downloads
 its files with the portal session; subscribes and cancels, seeing lag and a
-stalled subscription flagged; and tries the services in the test console on
-behalf of an application, recorded like any other call."""
+stalled subscription flagged, and acknowledges received batches; and tries the
+services in the test console on behalf of an application, recorded like any other
+call."""
 
 from __future__ import annotations
 
@@ -21,12 +22,15 @@ from govdata.events import EventRecord
 from govdata.services import Services
 from govdata.settings import Settings
 from govdata.sharing.bulk import delivery_dir, run_delivery
-from govdata.sharing.delivery_models import Subscription
+from govdata.sharing.delivery_models import ChangeBatch, Subscription
 from tests.aggregation.conftest import Run
 from tests.factories import login
 from tests.sharing.delivery_fixtures import approve
 from tests.sharing.test_services import register_application
 from tests.sharing.test_sharing import ID_LI, application
+from tests.sharing.test_subscriptions import CHANGED_ROWS, commit_version, dispatcher
+
+__all__ = ["commit_version", "dispatcher"]  # fixtures, used here
 
 HTML = {"accept": "text/html"}
 
@@ -217,6 +221,50 @@ def test_a_consumer_subscribes_sees_the_lag_and_a_stall_flagged_and_cancels(
     assert cancelled.status_code == 303
     after = portal.get("/sharing/subscriptions", headers=HTML).text
     assert "已取消" in after and "取消订阅</button>" not in after
+
+
+def test_a_consumer_acknowledges_a_pulled_batch_in_the_portal_as_through_the_api(
+    portal: TestClient,
+    as_consumer: Run,
+    consumer: Context,
+    grant_id: str,
+    commit_version: Any,
+    dispatcher: Any,
+    db: Database,
+) -> None:
+    csrf = login(portal, "consumer")
+    subscription = as_consumer("subscription_create", {"grant_id": grant_id})
+    version = commit_version(CHANGED_ROWS)
+    dispatcher()
+    waiting = portal.get("/sharing/subscriptions", headers=HTML).text
+    batches = waiting.split('id="pending-batches"')[1]
+    assert f" → {version}</td>" in batches and "尚未拉取" in batches
+    assert "确认接收</button>" not in batches
+    as_consumer("subscription_pull", {"id": subscription.id})
+    consumer.session.commit()
+    pulled = portal.get("/sharing/subscriptions", headers=HTML).text
+    assert 'name="sequence" value="1"' in pulled and "确认接收</button>" in pulled
+    forged = portal.post(
+        f"/sharing/subscriptions/{subscription.id}/ack", data={"sequence": "1"}, headers=HTML
+    )
+    assert forged.status_code == 403
+
+    acked = portal.post(
+        f"/sharing/subscriptions/{subscription.id}/ack",
+        data={"sequence": "1", "csrf_token": csrf},
+        headers=HTML,
+        follow_redirects=False,
+    )
+
+    assert acked.status_code == 303 and acked.headers["location"] == "/sharing/subscriptions"
+    after = portal.get("/sharing/subscriptions", headers=HTML).text
+    assert 'id="pending-batches"' not in after
+    with db.transaction() as session:
+        stored = session.get(Subscription, subscription.id)
+        assert stored is not None and stored.acked_version == version
+        assert session.query(ChangeBatch.status).scalar() == "acked"
+        names = [r.name for r in session.query(EventRecord).filter_by(subject_id=subscription.id)]
+    assert "sharing:batch:acknowledged" in names
 
 
 # --- the service test console -----------------------------------------------------------

@@ -98,17 +98,21 @@ DEMO_ENTRIES = (
         "101001/000001",
         "居民户籍登记信息",
         "全区常住人口和户籍人口的登记信息，是人口基础库的权威来源。",
+        # The labels of the columns its sources load (the 人口基础库 standard's), so that
+        # every item granted is delivered (grants match items to column labels).
         [
             ("公民身份号码", "C", 18, "important"),
-            ("姓名", "C", 50, "general_4"),
+            ("姓名", "C", 100, "general_4"),
             ("性别", "C", 1, "general_2"),
             ("出生日期", "D", None, "general_3"),
-            ("户籍地址", "C", 200, "general_4"),
-            ("民族", "C", 20, "general_3"),
+            ("户籍地行政区划代码", "C", 6, "general_2"),
+            ("住址", "C", 200, "general_4"),
+            ("联系电话", "C", 30, "general_4"),
+            ("更新时间", "T", None, "general_1"),
         ],
         share_type="conditional",
         share_conditions="依法履职需要核验身份的部门，按最小必要原则申请",
-        sensitive=frozenset({"公民身份号码", "姓名", "户籍地址"}),
+        sensitive=frozenset({"公民身份号码", "姓名", "住址", "联系电话"}),
     ),
     DemoEntry(
         "公安厅",

@@ -10,12 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 
-from govdata.actions import Context
-from govdata.aggregation.models import Source
 from govdata.errors import GovdataError
 from govdata.portal.common import (
     current_caller,
@@ -23,7 +20,6 @@ from govdata.portal.common import (
     page_chrome,
     read_form,
     run_action,
-    run_unit,
     submit_form,
 )
 from govdata.portal.rendering import render
@@ -147,11 +143,20 @@ async def subscriptions_page(request: Request) -> Response:
     if not caller.actor.is_authenticated:
         return login_redirect(request)
     page = await run_action(request, caller, "subscription_list", {"limit": 200})
+    pending: dict[str, list[Any]] = {}
+    for subscription in page.subscriptions:
+        if subscription.status != "cancelled" and subscription.pending_batches:
+            listed = await run_action(
+                request, caller, "subscription_batch_list", {"id": subscription.id}
+            )
+            pending[subscription.id] = listed.batches
     return render(
         "portal/sharing/subscriptions.html",
         {
             "page": page_chrome(request, caller, "数据订阅", "sharing_subscriptions"),
             "result": page,
+            "pending": pending,
+            "receiving_org": caller.actor.organisation_id,
             "grants": await _grants_with(request, caller, ("subscription",)),
         }
         | LABELS,
@@ -164,6 +169,17 @@ async def subscription_submit(request: Request) -> Response:
         request,
         "subscription_create",
         lambda f: {"grant_id": f.get("grant_id", "")},
+        lambda _f: "/sharing/subscriptions",
+    )
+
+
+@router.post("/sharing/subscriptions/{subscription_id}/ack")
+async def subscription_ack(request: Request, subscription_id: str) -> Response:
+    """确认接收: ``subscription_ack`` as the API runs it (up to the sequence, inclusive)."""
+    return await submit_form(
+        request,
+        "subscription_ack",
+        lambda f: {"id": subscription_id, "sequence": f.get("sequence", "")},
         lambda _f: "/sharing/subscriptions",
     )
 
@@ -204,27 +220,22 @@ class ConsoleSource:
     key_columns: list[str]
 
 
-def _entry_sources(ctx: Context, entries: dict[str, str]) -> list[ConsoleSource]:
-    """The physical sources behind the entries of the caller's live grants (as the
-    services choose among them): the console lets the caller pick one when an entry has
-    several. Only names and key columns are shown; the grants were authorised by
-    ``grant_list``."""
-    if not entries:
-        return []
-    found = ctx.session.scalars(
-        select(Source)
-        .where(Source.entry_id.in_(list(entries)), Source.mode == "physical")
-        .order_by(Source.created_at, Source.id)
-    )
-    return [
-        ConsoleSource(
-            id=source.id,
-            entry_name=entries[source.entry_id],
-            name=source.name,
-            key_columns=list(source.key_columns),
-        )
-        for source in found
-    ]
+def _entry_sources(grants: list[Any]) -> list[ConsoleSource]:
+    """The callable sources the grants list (as the services choose among them): the
+    console lets the caller pick one when an entry has several."""
+    found: dict[str, ConsoleSource] = {}
+    for grant in grants:
+        for source in grant.sources:
+            found.setdefault(
+                source.id,
+                ConsoleSource(
+                    id=source.id,
+                    entry_name=grant.entry_name,
+                    name=source.name,
+                    key_columns=list(source.key_columns),
+                ),
+            )
+    return list(found.values())
 
 
 def _call(form: dict[str, str]) -> tuple[str, dict[str, Any]]:
@@ -252,10 +263,7 @@ async def _console(
     error: GovdataError | None = None,
 ) -> Response:
     grants = await _grants_with(request, caller, CONSOLE_METHODS)
-    entries = {grant.entry_id: grant.entry_name for grant in grants}
-    sources: list[ConsoleSource] = await run_unit(
-        request, caller, lambda ctx: _entry_sources(ctx, entries), read_only=True
-    )
+    sources = _entry_sources(grants)
     return render(
         "portal/sharing/console.html",
         {

@@ -20,6 +20,7 @@ ROUTES = (
     ("GET", "/sharing/subscriptions", "subscription_list", 200),
     ("POST", "/sharing/subscriptions", "subscription_create", 201),
     ("POST", "/sharing/subscriptions/{id}/cancel", "subscription_cancel", 200),
+    ("GET", "/sharing/subscriptions/{id}/batches", "subscription_batch_list", 200),
     ("POST", "/sharing/subscriptions/{id}/pull", "subscription_pull", 200),
     ("POST", "/sharing/subscriptions/{id}/ack", "subscription_ack", 200),
 )

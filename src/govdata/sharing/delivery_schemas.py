@@ -108,6 +108,11 @@ class SubscriptionAck(StrictInput):
     sequence: int = Field(ge=1, description="确认到此序号（含）的全部批次")
 
 
+class PendingBatchQuery(StrictInput):
+    id: EntityId
+    limit: int = Field(default=50, ge=1, le=500, description="The oldest this many")
+
+
 class SubscriptionListQuery(StrictInput):
     grant_id: EntityId | None = None
     status: Literal["active", "stalled", "cancelled"] | None = None
@@ -154,6 +159,26 @@ class BatchOut(BaseModel):
     sm3: str
     created_at: str
     deliveries: int
+
+
+class PendingBatchOut(BaseModel):
+    """A change batch waiting for acknowledgement: what it covers, never its rows."""
+
+    batch_id: str
+    sequence: int
+    from_version: int
+    to_version: int
+    counts: dict[str, int]
+    sha256: str
+    sm3: str
+    created_at: datetime
+    deliveries: int = Field(description="How often it was handed over (0: not yet pulled)")
+    delivered_at: datetime | None
+
+
+class PendingBatchPage(BaseModel):
+    subscription: SubscriptionOut
+    batches: list[PendingBatchOut]
 
 
 class PullOut(BaseModel):

@@ -21,6 +21,7 @@ from govdata.db import utcnow
 from govdata.errors import Conflict, InvalidInput, NotFound
 from govdata.events import record_event
 from govdata.orgs.models import Organisation
+from govdata.sharing.callable_sources import callable_sources
 from govdata.sharing.events import (
     DataReturned,
     GrantRenewed,
@@ -97,7 +98,11 @@ def grant_list(ctx: Context, data: GrantListQuery) -> GrantPage:
     visible = [grant for grant in ctx.session.scalars(query) if _may_read(ctx, grant)]
     day = today()
     page = visible[data.offset : data.offset + data.limit]
-    return GrantPage(grants=[grant_out(ctx.session, g, day) for g in page], total=len(visible))
+    sources = callable_sources(ctx.session, {grant.entry_id for grant in page})
+    return GrantPage(
+        grants=[grant_out(ctx.session, g, day, sources[g.entry_id]) for g in page],
+        total=len(visible),
+    )
 
 
 def _managed(ctx: Context, grant_id: str, *allowed: str) -> Grant:
@@ -308,4 +313,7 @@ def share_return(ctx: Context, data: ShareReturn) -> ReturnOut:
         ),
     )
     day = today()
-    return ReturnOut(entry_id=entry.id, grants=[grant_out(ctx.session, g, day) for g in grants])
+    sources = callable_sources(ctx.session, [entry.id])[entry.id]
+    return ReturnOut(
+        entry_id=entry.id, grants=[grant_out(ctx.session, g, day, sources) for g in grants]
+    )

@@ -176,6 +176,16 @@ class FieldTermOut(BaseModel):
     strategy: str
 
 
+class GrantSourceOut(BaseModel):
+    """A source of the granted entry that the query and verification services may read
+    (a physical one, loaded into the lake); its ``id`` is the services' ``source_id``."""
+
+    id: str
+    name: str
+    key_columns: list[str] = Field(description="Columns a keyed look-up goes by (first one)")
+    loaded: bool = Field(description="Whether a load has committed a version to call")
+
+
 class GrantOut(BaseModel):
     id: str
     number: str
@@ -198,6 +208,9 @@ class GrantOut(BaseModel):
     calls_per_day: int
     rows_per_call: int
     rows_per_day: int
+    sources: list[GrantSourceOut] = Field(
+        description="The entry's callable sources: name one as source_id when there are several"
+    )
     status: str
     status_note: str
     live: bool

@@ -20,10 +20,11 @@ from govdata.errors import NotFound
 from govdata.events import record_event
 from govdata.grades import Grade
 from govdata.orgs.models import Organisation
+from govdata.sharing.callable_sources import callable_sources
 from govdata.sharing.events import GrantIssued
 from govdata.sharing.models import Grant
 from govdata.sharing.reads import HASH_PURPOSE
-from govdata.sharing.schemas import FieldTermOut, GrantOut, Quotas
+from govdata.sharing.schemas import FieldTermOut, GrantOut, GrantSourceOut, Quotas
 from govdata.sharing.terms import today
 
 
@@ -164,7 +165,16 @@ def get_grant(session: Session, grant_id: str, *, for_update: bool = False) -> G
     return grant
 
 
-def grant_out(session: Session, grant: Grant, day: date | None = None) -> GrantOut:
+def grant_out(
+    session: Session,
+    grant: Grant,
+    day: date | None = None,
+    sources: list[GrantSourceOut] | None = None,
+) -> GrantOut:
+    """``sources``: the entry's callable sources when the caller looked them up for many
+    grants at once (``callable_sources``)."""
+    if sources is None:
+        sources = callable_sources(session, [grant.entry_id])[grant.entry_id]
     return GrantOut(
         id=grant.id,
         number=grant.number,
@@ -187,6 +197,7 @@ def grant_out(session: Session, grant: Grant, day: date | None = None) -> GrantO
         calls_per_day=grant.calls_per_day,
         rows_per_call=grant.rows_per_call,
         rows_per_day=grant.rows_per_day,
+        sources=sources,
         status=grant.status,
         status_note=grant.status_note,
         live=is_live(grant, day or today()),

@@ -26,6 +26,9 @@ from govdata.sharing.delivery_events import (
 from govdata.sharing.delivery_models import ChangeBatch, Subscription
 from govdata.sharing.delivery_schemas import (
     BatchOut,
+    PendingBatchOut,
+    PendingBatchPage,
+    PendingBatchQuery,
     PullOut,
     SubscriptionAck,
     SubscriptionCreate,
@@ -181,6 +184,51 @@ def subscription_list(ctx: Context, data: SubscriptionListQuery) -> Subscription
         if len(found) >= data.limit:
             break
     return SubscriptionPage(subscriptions=found)
+
+
+@actions.register(
+    "subscription_batch_list",
+    PendingBatchQuery,
+    example={"id": "00000000-0000-0000-0000-000000000000"},
+    summary="A subscription's batches waiting for acknowledgement, oldest first: versions, "
+    "counts, digests and deliveries, never their rows.",
+    read_only=True,
+)
+def subscription_batch_list(ctx: Context, data: PendingBatchQuery) -> PendingBatchPage:
+    ctx.authorize_somewhere("sharing:read")
+    subscription = _get(ctx, data.id)
+    grant = ctx.session.get(Grant, subscription.grant_id)
+    assert grant is not None  # noqa: S101 (foreign key)
+    if not party_may_read(ctx, grant.grantee_org_id, grant.holder_org_id):
+        ctx.authorize("sharing:read", org_ref(ctx.session, grant.grantee_org_id))
+    batches = ctx.session.scalars(
+        select(ChangeBatch)
+        .where(ChangeBatch.subscription_id == subscription.id, ChangeBatch.status == "pending")
+        .order_by(ChangeBatch.sequence)
+        .limit(data.limit)
+    )
+    return PendingBatchPage(
+        subscription=subscription_out(ctx, subscription),
+        batches=[
+            PendingBatchOut(
+                batch_id=batch.id,
+                sequence=batch.sequence,
+                from_version=batch.from_version,
+                to_version=batch.to_version,
+                counts={
+                    "inserted": batch.inserted,
+                    "updated": batch.updated,
+                    "deleted": batch.deleted,
+                },
+                sha256=batch.sha256,
+                sm3=batch.sm3,
+                created_at=batch.created_at,
+                deliveries=batch.deliveries,
+                delivered_at=batch.delivered_at,
+            )
+            for batch in batches
+        ],
+    )
 
 
 @actions.register(
