@@ -4,8 +4,10 @@ A service call (query, verification) reads in a transaction that takes no write
 lock and hands what it must record (the quota it uses, its delivery event, the
 ledger entry) to ``ctx.write_after``. The node's :class:`GroupCommitter` makes
 those writes for many concurrent calls in one write transaction, from one
-thread: each call's writes in a savepoint of their own, the ledger entries of
-the whole batch appended at once, one commit. Every caller waits until the
+thread: all the calls' writes together, the ledger entries of the whole batch
+appended at once, one commit; if any call's writes refuse or fail, that attempt
+is undone and the batch written again with each call in a savepoint of its own,
+so that a refusal undoes only its own call. Every caller waits until the
 transaction holding its writes has committed, so no answer leaves the node
 before its record is durable; a call whose writes are refused (its quota ran
 out in the meantime) gets that refusal and nothing it read is delivered.
@@ -125,6 +127,8 @@ class GroupCommitter:
                 return
 
     def _write_batch(self, batch: list[_Calls]) -> None:
+        if len(batch) > 1 and self._write_plainly(batch):
+            return
         refusals: dict[int, GovdataError] = {}
         try:
             with self.db.transaction() as session:
@@ -141,6 +145,29 @@ class GroupCommitter:
                 return
             batch[0].done.set_exception(failure)
             return
+        self._done(batch, refusals)
+
+    def _write_plainly(self, batch: list[_Calls]) -> bool:
+        """The common case first: every call's writes in one transaction without
+        savepoints (their rows inserted together at the commit). Any refusal or
+        failure undoes the attempt, and the batch is written call by call in
+        savepoints instead; refusals the attempt audited are forgotten, as the
+        second pass audits them again."""
+        audited = [len(calls.ctx.survivors) for calls in batch]
+        try:
+            with self.db.transaction() as session:
+                for calls in batch:
+                    ctx = replace(calls.ctx, session=session, deferred_writes=[])
+                    for write in calls.writes:
+                        write(ctx)
+        except Exception:  # noqa: BLE001 (written again, call by call)
+            for calls, mark in zip(batch, audited, strict=True):
+                del calls.ctx.survivors[mark:]
+            return False
+        self._done(batch, {})
+        return True
+
+    def _done(self, batch: list[_Calls], refusals: dict[int, GovdataError]) -> None:
         self.batches += 1
         self.calls += len(batch)
         for n, calls in enumerate(batch):
