@@ -5,6 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export HYPOTHESIS_STORAGE_DIRECTORY ?= $(CURDIR)/.hypothesis
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+# The suite runs in parallel (pytest-xdist), one process per core; each worker builds its
+# own migrated database. Tests sharing a costly fixture stay on one worker (tests/conftest.py).
+# PYTEST_PARALLEL= (empty) runs it in one process.
+PYTEST_PARALLEL ?= -n auto --dist loadgroup
 
 .PHONY: help install run demo serve test lint typecheck unit browser-deps test-postgres spark-deps test-spark ci bench bench-national lock clean
 
@@ -38,12 +42,12 @@ browser-deps:  ## Install Debian's chromium for the browser tests if it is missi
 	bash scripts/ensure-chromium.sh
 
 unit: install browser-deps  ## The test suite on the embedded SQLite default (browser tests included)
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_PARALLEL)
 
 test: lint typecheck unit  ## Everything a change must pass: lint, types, the whole test suite
 
 test-postgres: install  ## The same suite against the real PostgreSQL (GOVDATA_TEST_DATABASE_URL)
-	GOVDATA_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest --ignore=tests/browser -m "not spark"
+	GOVDATA_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest $(PYTEST_PARALLEL) --ignore=tests/browser -m "not spark"
 
 spark-deps: install  ## Install pyspark (the spark extra, hash-pinned) into .venv
 	$(BIN)/pip install --quiet --require-hashes -r requirements/spark.txt

@@ -4,6 +4,12 @@ Set ``GOVDATA_TEST_DATABASE_URL`` to a PostgreSQL server URL (for example
 ``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``) to run the whole
 suite on PostgreSQL: a fresh database is created for the run and dropped after.
 Without it the suite runs on a SQLite file.
+
+Under pytest-xdist (``make test`` runs ``pytest -n auto --dist loadgroup``) every
+worker is a process of its own with its own temporary directory, so each builds its
+own migrated database (its own scratch database on PostgreSQL). Tests are handed out
+one at a time, except those sharing a costly fixture wider than a test, which
+``pytest_collection_modifyitems`` below keeps on one worker.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner, Result
 
+from govdata import cli_support
 from govdata.actions import ActionRegistry, Context
 from govdata.app import create_app
 from govdata.areas import build_policy, build_registry
@@ -33,6 +40,52 @@ from govdata.nodes.services import ensure_self_node
 from govdata.services import Services, build_services
 from govdata.settings import Settings
 from tests.databases import scratch_database_url
+
+# Fixtures of these scopes are built once per module (class, package) on each worker.
+_GROUPED_SCOPES = frozenset({"module", "class", "package"})
+# Session fixtures defined at the top of the suite: built once on every worker anyway.
+_SUITE_WIDE = frozenset({"", "tests"})
+
+
+def _xdist_group(item: pytest.Item) -> str | None:
+    """The group of tests that must share ``item``'s worker to share a costly fixture.
+
+    A session fixture from a sub-directory's conftest (the browser tests' Chromium and
+    live node) groups that directory; a module-scoped fixture groups the module. Tests
+    using neither return None and are spread test by test.
+    """
+    fixture_info = getattr(item, "_fixtureinfo", None)
+    if fixture_info is None:
+        return None
+    module_group = None
+    for definitions in fixture_info.name2fixturedefs.values():
+        for definition in definitions:
+            if definition.scope == "session" and definition.baseid not in _SUITE_WIDE:
+                return str(definition.baseid)
+            if definition.scope in _GROUPED_SCOPES:
+                module_group = item.nodeid.split("::", 1)[0]
+    return module_group
+
+
+# The slowest tests (about a minute each), handed out first under pytest-xdist so that
+# none of them is left running alone at the end of the run.
+_SLOW_FIRST = (
+    "tests/aggregation/test_killed_load.py",
+    "tests/aggregation/test_cli.py",
+    "tests/aggregation/test_spark_reads_load.py",
+    "tests/fuzz/",
+    "tests/test_bench_smoke.py",
+)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the marks (``--dist loadgroup``)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if "PYTEST_XDIST_WORKER" in os.environ:  # every worker sorts its collection alike
+        items.sort(key=lambda item: not item.nodeid.startswith(_SLOW_FIRST))
+    for item in items:
+        group = _xdist_group(item)
+        if group is not None and item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")
@@ -164,8 +217,14 @@ def cli_env(tmp_path: Path, database_file: Path) -> dict[str, str | None]:
 
 
 @pytest.fixture
-def govdata(cli_env: dict[str, str | None], restore_logging: None) -> Invoke:
+def govdata(
+    cli_env: dict[str, str | None], restore_logging: None, monkeypatch: pytest.MonkeyPatch
+) -> Invoke:
     """Runs ``govdata <args>`` in-process with this test's environment."""
+    # A console created while COLUMNS is set (as in pytest-xdist's workers) keeps that
+    # width for good; unpinned, it reads the COLUMNS of ``cli_env`` at each command.
+    for console in (cli_support.console, cli_support.err_console):
+        monkeypatch.setattr(console, "_width", None)
     runner = CliRunner()
 
     def invoke(*args: str) -> Result:

@@ -65,9 +65,15 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     db = prepare_node(settings)
     as_operator(settings, db, load_demo)
     app = create_app(settings, db)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="govdata-live-server", daemon=True)
+    # Bound here and handed to uvicorn, so no other process (another pytest-xdist worker)
+    # can take the port between choosing it and serving on it.
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [listener]}, name="govdata-live-server", daemon=True
+    )
     thread.start()
     deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
     while not server.started:
@@ -84,6 +90,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=SHUTDOWN_TIMEOUT_SECONDS)
+        listener.close()
         db.dispose()
 
 

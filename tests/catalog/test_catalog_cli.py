@@ -59,7 +59,7 @@ def test_export_writes_one_row_per_information_item(
         "202001/000001",
         "203001/000001",
     }
-    assert len(table.rows) == 7 + 4 + 6 + 5 + 5
+    assert len(table.rows) == 7 + 4 + 8 + 5 + 5
 
 
 def test_an_exported_catalog_imports_into_another_node_with_its_resources(
