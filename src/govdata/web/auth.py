@@ -12,7 +12,7 @@ from starlette.requests import Request
 from govdata.accounts.services import (
     SignedCall,
     authenticate_session_token,
-    authenticate_signed_request,
+    consume_nonce,
     verify_signed_request,
 )
 from govdata.accounts.signing import SIGNED_HEADERS
@@ -51,12 +51,13 @@ async def authenticate(
     when the call fails."""
     rt = runtime_of(request)
     headers = {k.lower(): v for k, v in request.headers.items()}
-    if allow_signed and defer_nonce and any(h in headers for h in SIGNED_HEADERS):
+    if allow_signed and any(h in headers for h in SIGNED_HEADERS):
 
         def check() -> SignedCall:
             with rt.db.transaction() as session:
-                session.connection(execution_options=READ_ONLY)
-                return verify_signed_request(
+                if defer_nonce:
+                    session.connection(execution_options=READ_ONLY)
+                signed = verify_signed_request(
                     session,
                     rt.services.secretbox,
                     headers=headers,
@@ -66,25 +67,12 @@ async def authenticate(
                     body=body,
                     max_skew=timedelta(seconds=rt.settings.signature_max_skew_seconds),
                 )
+                if not defer_nonce:
+                    consume_nonce(session, signed)
+                return signed
 
         signed = await run_in_threadpool(check)
-        return Caller(actor=signed.actor, signed=signed)
-    if allow_signed and any(h in headers for h in SIGNED_HEADERS):
-
-        def verify() -> Actor:
-            with rt.db.transaction() as session:
-                return authenticate_signed_request(
-                    session,
-                    rt.services.secretbox,
-                    headers=headers,
-                    method=request.method,
-                    path=request.url.path,
-                    query=request.url.query,
-                    body=body,
-                    max_skew=timedelta(seconds=rt.settings.signature_max_skew_seconds),
-                )
-
-        return Caller(actor=await run_in_threadpool(verify))
+        return Caller(actor=signed.actor, signed=signed if defer_nonce else None)
     token = request.cookies.get(SESSION_COOKIE)
     if token:
 
