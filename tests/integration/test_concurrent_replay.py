@@ -11,7 +11,7 @@ import threading
 import time
 from datetime import timedelta
 
-from govdata.accounts.services import authenticate_signed_request
+from govdata.accounts.services import consume_nonce, verify_signed_request
 from govdata.accounts.signing import signed_request_headers
 from govdata.actions import Context
 from govdata.areas import build_registry
@@ -58,7 +58,7 @@ def test_of_identical_requests_racing_exactly_one_is_accepted(
         barrier.wait()
         try:
             with database.transaction() as session:
-                actor = authenticate_signed_request(
+                signed = verify_signed_request(
                     session,
                     services.secretbox,
                     headers=headers,
@@ -68,6 +68,8 @@ def test_of_identical_requests_racing_exactly_one_is_accepted(
                     body=b"",
                     max_skew=timedelta(seconds=300),
                 )
+                consume_nonce(session, signed)
+                actor = signed.actor
         except Unauthenticated as refusal:
             with lock:
                 refused.append(refusal.error_code)

@@ -115,34 +115,6 @@ class SignedCall:
     last_used_at: datetime | None
 
 
-def authenticate_signed_request(
-    session: Session,
-    secretbox: SecretBox,
-    *,
-    headers: dict[str, str],
-    method: str,
-    path: str,
-    query: str,
-    body: bytes,
-    max_skew: timedelta,
-    now: datetime | None = None,
-) -> Actor:
-    """Verify an HMAC-signed request and consume its nonce (see signing.py)."""
-    call = verify_signed_request(
-        session,
-        secretbox,
-        headers=headers,
-        method=method,
-        path=path,
-        query=query,
-        body=body,
-        max_skew=max_skew,
-        now=now,
-    )
-    consume_nonce(session, call, now=now)
-    return call.actor
-
-
 def verify_signed_request(
     session: Session,
     secretbox: SecretBox,
