@@ -9,15 +9,21 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import ClassVar
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from govdata.actions import Context
+from govdata.accounts.models import UsedNonce
+from govdata.accounts.services import SignedCall
+from govdata.actions import BatchedWrite, Context
 from govdata.areas import build_policy
 from govdata.authz import system_actor
-from govdata.db import Database, new_id
+from govdata.db import Database, new_id, utcnow
 from govdata.errors import GovdataError, RateLimited
 from govdata.events import EventRecord, record_event
 from govdata.ledger.audit import audit_database
@@ -25,6 +31,7 @@ from govdata.ledger.store import tree_size
 from govdata.migrate import upgrade
 from govdata.services import Services
 from govdata.settings import Settings
+from govdata.sharing.service_api import NonceUse
 from govdata.sharing.service_events import ServiceDelivered
 from govdata.web.group_commit import GroupCommitter
 from tests.databases import scratch_database_url
@@ -200,3 +207,99 @@ def test_a_stopped_committer_writes_in_the_callers_thread(
 
 def test_a_database_bound_to_one_connection_is_written_inline(db: Database) -> None:
     assert GroupCommitter(db).inline is True
+
+
+@dataclass(frozen=True)
+class Tallied(BatchedWrite):
+    """Records one event; a batch of them in one call of ``write_batch``, which
+    refuses the whole batch when any of them is marked to refuse."""
+
+    ctx: Context
+    record_id: str
+    refuse: bool = False
+    batches: ClassVar[list[int]] = []
+
+    def __call__(self, ctx: Context) -> None:
+        if self.refuse:
+            refused(ctx)
+        delivered(self.record_id)(ctx)
+
+    @classmethod
+    def write_batch(cls, session: Session, writes: Sequence[Tallied]) -> None:
+        cls.batches.append(len(writes))
+        if any(write.refuse for write in writes):
+            raise RateLimited("其中一次调用超出配额", code="service_quota_calls")
+        for write in writes:
+            write(replace(write.ctx, session=session))
+
+
+def test_batched_writes_of_one_kind_are_made_together(
+    committer: GroupCommitter, own_db: Database, settings: Settings, services: Services
+) -> None:
+    Tallied.batches.clear()
+    ids = [new_id() for _ in range(12)]
+    ctx = context(settings, services, own_db)
+
+    outcomes = run_together(committer, ctx, [[Tallied(ctx, i)] for i in ids])
+
+    assert outcomes == [None] * 12
+    assert Tallied.batches == [12]
+    assert recorded(own_db, ids) == set(ids)
+
+
+def test_a_refused_batch_is_written_call_by_call(
+    committer: GroupCommitter, own_db: Database, settings: Settings, services: Services
+) -> None:
+    Tallied.batches.clear()
+    kept, dropped, also_kept = new_id(), new_id(), new_id()
+    ctx = context(settings, services, own_db)
+
+    outcomes = run_together(
+        committer,
+        ctx,
+        [[Tallied(ctx, kept)], [Tallied(ctx, dropped, refuse=True)], [Tallied(ctx, also_kept)]],
+    )
+
+    assert Tallied.batches == [3]  # then each alone, through __call__
+    assert outcomes[0] is None and outcomes[2] is None
+    assert isinstance(outcomes[1], GovdataError)
+    assert recorded(own_db, [kept, dropped, also_kept]) == {kept, also_kept}
+
+
+def signed_call(nonce: str) -> SignedCall:
+    now = utcnow()
+    return SignedCall(
+        actor=system_actor("group-commit-test"),
+        key_id="key-under-test",
+        nonce=nonce,
+        nonce_expires_at=now + timedelta(minutes=5),
+        last_used_at=now,
+    )
+
+
+def test_nonces_of_a_batch_are_consumed_together_and_a_repeat_among_them_is_refused(
+    committer: GroupCommitter, own_db: Database, settings: Settings, services: Services
+) -> None:
+    first, second, repeated = (f"nonce-{new_id()}" for _ in range(3))
+    ids = [new_id() for _ in range(4)]
+
+    outcomes = run_together(
+        committer,
+        context(settings, services, own_db),
+        [
+            [NonceUse(signed_call(first)), delivered(ids[0])],
+            [NonceUse(signed_call(repeated)), delivered(ids[1])],
+            [NonceUse(signed_call(second)), delivered(ids[2])],
+            [NonceUse(signed_call(repeated)), delivered(ids[3])],
+        ],
+    )
+
+    assert outcomes[:3] == [None, None, None]
+    assert isinstance(outcomes[3], GovdataError)
+    assert outcomes[3].error_code == "signature_replayed"
+    assert recorded(own_db, ids) == set(ids[:3])
+    with own_db.transaction() as session:
+        used = set(
+            session.scalars(select(UsedNonce.nonce).where(UsedNonce.key_id == "key-under-test"))
+        )
+    assert {first, second, repeated} <= used

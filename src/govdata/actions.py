@@ -9,9 +9,9 @@ The registry refuses to return the result of an action that did not authorise.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import event
@@ -29,6 +29,22 @@ ActionFunc = Callable[["Context", Any], Any]
 # must outlive the action's rolled-back transaction (govdata.audit.refusals).
 RefusalRecorder = Callable[["Context", str, BaseModel, Forbidden], list[Any]]
 DeferredWrite = Callable[["Context"], None]
+
+
+class BatchedWrite:
+    """A deferred write that can be made together with the same kind of write of
+    other calls: a group committer (govdata.web.group_commit) hands all of a
+    batch's writes of one class to :meth:`write_batch` at once (one statement
+    for all, say). ``write_batch`` makes them all or raises; then each call's
+    writes are made again on their own, through ``__call__`` (which records a
+    refusal as the single write would)."""
+
+    def __call__(self, ctx: Context) -> None:
+        type(self).write_batch(ctx.session, [self])
+
+    @classmethod
+    def write_batch(cls, session: Session, writes: Sequence[Self]) -> None:
+        raise NotImplementedError
 
 
 class AuthorizationNotChecked(RuntimeError):

@@ -29,6 +29,7 @@ from govdata.ledger.entries import EntryKind
 from govdata.services import Services
 from govdata.settings import Settings
 from govdata.sharing.models import Grant
+from govdata.sharing.quotas import QuotaBatchRefused, QuotaUse, consume, consume_together, used
 from govdata.sharing.service_calls import PUBLISHED_CACHE, PublishedCache, published
 from govdata.sharing.service_models import QuotaCounter
 from govdata.sharing.store import get_grant
@@ -520,3 +521,23 @@ def test_a_running_node_reads_an_entry_and_its_source_once_a_second_not_per_call
 
     assert again is first
     assert later is not first and later.source.id == first.source.id
+
+
+def test_calls_counted_together_are_all_counted_or_none_and_then_each_on_its_own(
+    caller: Caller,
+) -> None:
+    session = caller.ctx.session
+    grant, day = get_grant(session, caller.grant_id), today()  # 5 calls, 20 rows a day
+    uses = [QuotaUse(grant, day, 2, None) for _ in range(3)]
+
+    consume_together(session, uses)
+    with pytest.raises(QuotaBatchRefused), session.begin_nested():
+        consume_together(session, uses)  # 6 calls > 5: none of them counted
+    assert used(session, grant.id, day) == (3, 6)
+
+    consume(session, grant, day, 2, None)
+    consume(session, grant, day, 2, None)
+    with pytest.raises(RateLimited) as refused:
+        consume(session, grant, day, 2, None)
+    assert refused.value.error_code == "service_quota_calls"
+    assert used(session, grant.id, day) == (5, 10)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -184,16 +185,34 @@ def consume_nonce(session: Session, call: SignedCall, *, now: datetime | None = 
     caller's transaction stays usable. Expired nonces are swept, and the key's
     last use marked, at most once a minute rather than on every call.
     """
+    consume_nonces(session, [call], now=now)
+
+
+def consume_nonces(
+    session: Session, calls: Sequence[SignedCall], *, now: datetime | None = None
+) -> None:
+    """Record the nonces of several calls in one statement; ``signature_replayed``
+    (and none recorded, once the caller rolls back) if any was used already or
+    appears twice among them."""
     now = now or utcnow()
-    values = {"key_id": call.key_id, "nonce": call.nonce, "expires_at": call.nonce_expires_at}
-    if session.get_bind().dialect.name == "postgresql":
-        statement: Any = postgresql.insert(UsedNonce).values(values).on_conflict_do_nothing()
-    else:
-        statement = sqlite.insert(UsedNonce).values(values).on_conflict_do_nothing()
-    if session.execute(statement.returning(UsedNonce.nonce)).first() is None:
+    rows = [
+        {"key_id": call.key_id, "nonce": call.nonce, "expires_at": call.nonce_expires_at}
+        for call in calls
+    ]
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement: Any = dialect.insert(UsedNonce).values(rows).on_conflict_do_nothing()
+    inserted = session.execute(statement.returning(UsedNonce.nonce)).all()
+    if len(inserted) < len(rows):
         raise Unauthenticated("重复的请求（随机数已使用），已拒绝", code="signature_replayed")
-    if call.last_used_at is None or now - call.last_used_at >= USE_MARK_INTERVAL:
-        session.execute(update(ApiKey).where(ApiKey.key_id == call.key_id).values(last_used_at=now))
+    stale = {
+        call.key_id
+        for call in calls
+        if call.last_used_at is None or now - call.last_used_at >= USE_MARK_INTERVAL
+    }
+    if stale:
+        session.execute(
+            update(ApiKey).where(ApiKey.key_id.in_(sorted(stale))).values(last_used_at=now)
+        )
     moment = time.monotonic()
     if moment - _last_sweep[0] >= SWEEP_INTERVAL_SECONDS:
         _last_sweep[0] = moment

@@ -11,6 +11,7 @@ one upsert (``INSERT … ON CONFLICT DO UPDATE … WHERE``, on PostgreSQL and SQ
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -77,42 +78,68 @@ def consume(
     """Count one call delivering ``rows`` rows; refused (and nothing counted) when
     it would pass the day's calls or rows. One statement: the day's row is
     inserted, or updated only if the call still fits (a row returned: counted)."""
-    if grant.calls_per_day < 1:
-        raise calls_exhausted(grant)
-    if rows > grant.rows_per_day:
-        raise rows_exhausted(grant)
+    if not _count(session, grant, day, 1, rows, application_id):
+        calls, _ = used(session, grant.id, day)
+        raise calls_exhausted(grant) if calls + 1 > grant.calls_per_day else rows_exhausted(grant)
+
+
+def consume_together(session: Session, uses: Sequence[QuotaUse]) -> None:
+    """Count several calls at once, one statement per grant and day; refused
+    (``QuotaBatchRefused``, nothing counted once the caller rolls back) unless
+    every call fits: then each is counted on its own by :func:`consume`, which
+    refuses exactly the calls that no longer fit."""
+    groups: dict[tuple[str, date], list[QuotaUse]] = {}
+    for use in uses:
+        groups.setdefault((use.grant.id, use.day), []).append(use)
+    for group in groups.values():
+        first = group[0]
+        rows = sum(use.rows for use in group)
+        if not _count(session, first.grant, first.day, len(group), rows, group[-1].application_id):
+            raise QuotaBatchRefused(first.grant.id)
+
+
+@dataclass(frozen=True)
+class QuotaUse:
+    """What one call takes of its grant's quota."""
+
+    grant: Grant
+    day: date
+    rows: int
+    application_id: str | None
+
+
+class QuotaBatchRefused(Exception):
+    """Calls counted together would pass a quota; some of them may still fit."""
+
+
+def _count(  # noqa: PLR0917 (the counter's key, what is added, and who added it)
+    session: Session, grant: Grant, day: date, calls: int, rows: int, application_id: str | None
+) -> bool:
+    """Add ``calls`` and ``rows`` to the day's counters if they fit; whether they did."""
+    if calls > grant.calls_per_day or rows > grant.rows_per_day:
+        return False
     now = utcnow()
     values = {
         "grant_id": grant.id,
         "day": day,
-        "calls": 1,
+        "calls": calls,
         "rows": rows,
         "last_application_id": application_id,
         "updated_at": now,
     }
     update = {
-        "calls": QuotaCounter.calls + 1,
+        "calls": QuotaCounter.calls + calls,
         "rows": QuotaCounter.rows + rows,
         "last_application_id": application_id,
         "updated_at": now,
     }
-    fits = (QuotaCounter.calls + 1 <= grant.calls_per_day) & (
+    fits = (QuotaCounter.calls + calls <= grant.calls_per_day) & (
         QuotaCounter.rows + rows <= grant.rows_per_day
     )
-    keys = ["grant_id", "day"]
-    if session.get_bind().dialect.name == "postgresql":
-        statement: Any = (
-            postgresql.insert(QuotaCounter)
-            .values(values)
-            .on_conflict_do_update(index_elements=keys, set_=update, where=fits)
-        )
-    else:
-        statement = (
-            sqlite.insert(QuotaCounter)
-            .values(values)
-            .on_conflict_do_update(index_elements=keys, set_=update, where=fits)
-        )
-    counted = session.execute(statement.returning(QuotaCounter.calls)).first()
-    if counted is None:
-        calls, _ = used(session, grant.id, day)
-        raise calls_exhausted(grant) if calls + 1 > grant.calls_per_day else rows_exhausted(grant)
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement: Any = (
+        dialect.insert(QuotaCounter)
+        .values(values)
+        .on_conflict_do_update(index_elements=["grant_id", "day"], set_=update, where=fits)
+    )
+    return session.execute(statement.returning(QuotaCounter.calls)).first() is not None

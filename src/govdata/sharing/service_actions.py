@@ -17,13 +17,15 @@ committed (govdata.web.group_commit).
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from sqlalchemy.orm import Session
 
-from govdata.actions import ActionSet, Context
+from govdata.actions import ActionSet, BatchedWrite, Context
 from govdata.aggregation.data_actions import jsonable
 from govdata.audit.guard import ReadAttempt, guard_read
 from govdata.audit.lookups import recorded_where
@@ -31,7 +33,7 @@ from govdata.db import new_id
 from govdata.errors import GovdataError, InvalidInput
 from govdata.events import record_event
 from govdata.masking.kinds import SensitiveKind
-from govdata.sharing.quotas import consume
+from govdata.sharing.quotas import QuotaUse, consume, consume_together
 from govdata.sharing.reads import mask_for_grant
 from govdata.sharing.service_calls import Call, prepare_call, record_service_refusal
 from govdata.sharing.service_events import ServiceDelivered
@@ -125,18 +127,37 @@ def _deliver(
         client_address=ctx.client_address,
         audit_release=release,
     )
-    grant, day, application_id = call.grant, call.day, call.application_id
+    use = QuotaUse(call.grant, call.day, rows, call.application_id)
+    ctx.write_after(QuotaTaken(use, f"service_{service}", data))
 
     def record(writing: Context) -> None:
-        try:
-            consume(writing.session, grant, day, rows, application_id)
-        except GovdataError as error:
-            record_service_refusal(writing, f"service_{service}", data, error)
-            raise
         record_event(writing, delivered, record_id=delivery_id)
 
     ctx.write_after(record)
     return delivery_id
+
+
+@dataclass(frozen=True)
+class QuotaTaken(BatchedWrite):
+    """A call's share of its grant's quota, taken once the call has read; a
+    refusal (the quota spent meanwhile) is audited. A batch's calls are counted
+    together, one statement per grant."""
+
+    use: QuotaUse
+    action: str
+    data: ServiceQuery | ServiceVerify
+
+    def __call__(self, ctx: Context) -> None:
+        use = self.use
+        try:
+            consume(ctx.session, use.grant, use.day, use.rows, use.application_id)
+        except GovdataError as error:
+            record_service_refusal(ctx, self.action, self.data, error)
+            raise
+
+    @classmethod
+    def write_batch(cls, session: Session, writes: Sequence[QuotaTaken]) -> None:
+        consume_together(session, [write.use for write in writes])
 
 
 def _guard(

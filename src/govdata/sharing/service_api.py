@@ -11,17 +11,19 @@ the call fails: either way the same request cannot be sent twice.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 
 from fastapi import APIRouter
 from fastapi.encoders import jsonable_encoder
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from govdata.accounts.services import SignedCall, consume_nonce
+from govdata.accounts.services import SignedCall, consume_nonce, consume_nonces
 from govdata.accounts.signing import KEY_HEADER
-from govdata.actions import ActionRegistry, Context, DeferredWrite
+from govdata.actions import ActionRegistry, BatchedWrite
 from govdata.audit.history import REQUEST_REFUSED
 from govdata.authz import ANONYMOUS
 from govdata.db import Database, new_id, utcnow
@@ -97,7 +99,7 @@ def service_endpoint(name: str) -> Callable[[Request], Awaitable[Response]]:
                 name,
                 data,
                 client_address_of(request),
-                first_writes=[nonce_write(signed)] if signed is not None else [],
+                first_writes=[NonceUse(signed)] if signed is not None else [],
             )
         except Exception as error:
             if signed is None:
@@ -119,14 +121,16 @@ def service_endpoint(name: str) -> Callable[[Request], Awaitable[Response]]:
 REPLAYED = "signature_replayed"
 
 
-def nonce_write(signed: SignedCall) -> DeferredWrite:
+@dataclass(frozen=True)
+class NonceUse(BatchedWrite):
     """The call's nonce, consumed with its records (first, so that a replay is
-    refused before any quota is spent)."""
+    refused before any quota is spent); a batch's nonces in one statement."""
 
-    def write(ctx: Context) -> None:
-        consume_nonce(ctx.session, signed)
+    signed: SignedCall
 
-    return write
+    @classmethod
+    def write_batch(cls, session: Session, writes: Sequence[NonceUse]) -> None:
+        consume_nonces(session, [write.signed for write in writes])
 
 
 def consume_alone(db: Database, signed: SignedCall) -> GovdataError | None:

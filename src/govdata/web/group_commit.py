@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from govdata.actions import Context, DeferredWrite
+from govdata.actions import BatchedWrite, Context, DeferredWrite
 from govdata.db import Database
 from govdata.errors import GovdataError
 
@@ -127,7 +127,10 @@ class GroupCommitter:
                 return
 
     def _write_batch(self, batch: list[_Calls]) -> None:
-        if len(batch) > 1 and self._write_plainly(batch):
+        if len(batch) == 1:
+            self._write_alone(batch[0])
+            return
+        if self._write_plainly(batch):
             return
         refusals: dict[int, GovdataError] = {}
         try:
@@ -136,30 +139,48 @@ class GroupCommitter:
                     error = _write_one(session, calls)
                     if error is not None:
                         refusals[n] = error
-        except Exception as failure:  # noqa: BLE001 (each caller gets the failure)
-            if len(batch) > 1:
-                # One call's writes may have failed them all: each alone, then.
-                log.warning("group commit of %d calls failed, writing each alone", len(batch))
-                for calls in batch:
-                    self._write_batch([calls])
-                return
-            batch[0].done.set_exception(failure)
+        except Exception:  # noqa: BLE001 (each caller gets its own failure)
+            # One call's writes may have failed them all: each alone, then.
+            log.warning("group commit of %d calls failed, writing each alone", len(batch))
+            for calls in batch:
+                self._write_alone(calls)
             return
         self._done(batch, refusals)
 
+    def _write_alone(self, calls: _Calls) -> None:
+        """One call's writes in a transaction of their own: committed, or undone with
+        the refusal or failure handed to the caller."""
+        try:
+            with self.db.transaction() as session:
+                ctx = replace(calls.ctx, session=session, deferred_writes=[])
+                for write in calls.writes:
+                    write(ctx)
+        except Exception as failure:  # noqa: BLE001 (the caller gets it)
+            self.batches += 1
+            self.calls += 1
+            calls.done.set_exception(failure)
+            return
+        self._done([calls], {})
+
     def _write_plainly(self, batch: list[_Calls]) -> bool:
         """The common case first: every call's writes in one transaction without
-        savepoints (their rows inserted together at the commit). Any refusal or
-        failure undoes the attempt, and the batch is written call by call in
-        savepoints instead; refusals the attempt audited are forgotten, as the
-        second pass audits them again."""
+        savepoints, writes of one :class:`~govdata.actions.BatchedWrite` class made
+        for all the calls at once. Any refusal or failure undoes the attempt, and
+        the batch is written call by call in savepoints instead; refusals the
+        attempt audited are forgotten, as the second pass audits them again."""
         audited = [len(calls.ctx.survivors) for calls in batch]
         try:
             with self.db.transaction() as session:
+                together: dict[type[BatchedWrite], list[BatchedWrite]] = {}
                 for calls in batch:
                     ctx = replace(calls.ctx, session=session, deferred_writes=[])
                     for write in calls.writes:
-                        write(ctx)
+                        if isinstance(write, BatchedWrite):
+                            together.setdefault(type(write), []).append(write)
+                        else:
+                            write(ctx)
+                for kind, writes in together.items():
+                    kind.write_batch(session, writes)
         except Exception:  # noqa: BLE001 (written again, call by call)
             for calls, mark in zip(batch, audited, strict=True):
                 del calls.ctx.survivors[mark:]
