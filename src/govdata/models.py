@@ -1,5 +1,6 @@
 """Every table of the metadata database, imported for Alembic and tests."""
 
+import govdata.access_generation
 import govdata.audit.models
 import govdata.crypto.models  # noqa: F401 (registers the crypto tables)
 from govdata.accounts.models import (

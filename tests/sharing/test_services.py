@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -15,22 +16,29 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
+from govdata.access_generation import current
 from govdata.accounts.models import ApiKey, Application
-from govdata.accounts.services import actor_for_application
+from govdata.accounts.services import SignedCall, actor_for_application, consume_nonce, signing_key
 from govdata.accounts.signing import signed_request_headers
 from govdata.actions import ActionRegistry, Context
 from govdata.app import create_app
 from govdata.caches import NODE_CACHES, NodeCaches
-from govdata.db import Database
+from govdata.db import Database, utcnow
 from govdata.errors import Forbidden, InvalidInput, NotFound, RateLimited
 from govdata.events import EventRecord
 from govdata.ledger import decode_entry, entries_about, get_leaf
 from govdata.ledger.entries import EntryKind
+from govdata.orgs.models import Organisation
 from govdata.services import Services
 from govdata.settings import Settings
 from govdata.sharing.models import Grant
 from govdata.sharing.quotas import QuotaBatchRefused, QuotaUse, consume, consume_together, used
-from govdata.sharing.service_calls import PUBLISHED_CACHE, PublishedCache, published
+from govdata.sharing.service_calls import (
+    PUBLISHED_CACHE,
+    PublishedCache,
+    called_grant,
+    published,
+)
 from govdata.sharing.service_models import QuotaCounter
 from govdata.sharing.store import get_grant
 from govdata.sharing.terms import today
@@ -541,3 +549,102 @@ def test_calls_counted_together_are_all_counted_or_none_and_then_each_on_its_own
         consume(session, grant, day, 2, None)
     assert refused.value.error_code == "service_quota_calls"
     assert used(session, grant.id, day) == (5, 10)
+
+
+# --- what a running node keeps between calls ---------------------------------------------
+
+
+@pytest.fixture
+def node_caches(caller: Caller) -> Iterator[NodeCaches]:
+    """The caller's session lent a running node's caches."""
+    session = caller.ctx.session
+    session.commit()  # what the fixtures wrote is committed: values read now may be kept
+    caches = NodeCaches()
+    session.info[NODE_CACHES] = caches
+    yield caches
+    session.info.pop(NODE_CACHES)
+
+
+def test_a_kept_grant_is_used_until_the_access_generation_moves(
+    registry: ActionRegistry, caller: Caller, agg_operator: Context, node_caches: NodeCaches
+) -> None:
+    session = caller.ctx.session
+    first = called_grant(session, caller.grant_id)
+    before = current(session)
+
+    assert called_grant(session, caller.grant_id) is first
+    set_grant(agg_operator, caller.grant_id, status="suspended")
+
+    assert current(session) == before + 1
+    assert called_grant(session, caller.grant_id).status == "suspended"
+    with pytest.raises(Forbidden) as refused:
+        call(registry, caller, "service_query", key=ID_LI)
+    assert refused.value.error_code == "service_grant_suspended"
+
+
+def test_revoking_a_kept_key_is_seen_by_its_next_signed_call(
+    registry: ActionRegistry,
+    caller: Caller,
+    consumer: Context,
+    services: Services,
+    node_caches: NodeCaches,
+) -> None:
+    session = caller.ctx.session
+    kept_key = signing_key(session, services.secretbox, caller.key_id)
+    assert kept_key is not None and not kept_key.revoked
+    assert signing_key(session, services.secretbox, caller.key_id) is kept_key
+
+    registry.run("api_key_revoke", consumer, {"key_id": caller.key_id})
+    session.flush()
+
+    again = signing_key(session, services.secretbox, caller.key_id)
+    assert again is not None and again.revoked
+
+
+def test_marking_a_keys_last_use_and_unwatched_writes_leave_the_generation(
+    caller: Caller, services: Services, node_caches: NodeCaches
+) -> None:
+    session = caller.ctx.session
+    before = current(session)
+    signed = SignedCall(
+        actor=caller.ctx.actor,
+        key_id=caller.key_id,
+        nonce="n" * 32,
+        nonce_expires_at=utcnow() + timedelta(minutes=5),
+        last_used_at=None,
+    )
+
+    consume_nonce(session, signed)  # marks the key's last use
+    session.add(QuotaCounter(grant_id=caller.grant_id, day=today(), calls=0, rows=0))
+    session.flush()
+
+    assert current(session) == before
+    assert session.get(ApiKey, caller.key_id).last_used_at is not None  # type: ignore[union-attr]
+
+
+def test_renaming_an_organisation_moves_the_generation(caller: Caller, consumer: Context) -> None:
+    session = caller.ctx.session
+    before = current(session)
+    organisation = session.get(Organisation, consumer.actor.organisation_id)
+    assert organisation is not None
+
+    organisation.name = f"{organisation.name}（更名）"
+    session.flush()
+
+    assert current(session) == before + 1
+
+
+def test_nothing_is_kept_from_a_transaction_that_changed_access_rows(
+    caller: Caller, agg_operator: Context, node_caches: NodeCaches
+) -> None:
+    session = caller.ctx.session
+    undone = session.begin_nested()
+    set_grant(agg_operator, caller.grant_id, status="suspended")
+    assert called_grant(session, caller.grant_id).status == "suspended"
+    undone.rollback()
+    # Another change commits and moves the generation to where the undone one had it.
+    set_grant(agg_operator, caller.grant_id, calls_per_day=7)
+    session.commit()
+
+    grant = called_grant(session, caller.grant_id)
+    assert (grant.status, grant.calls_per_day) == ("active", 7)

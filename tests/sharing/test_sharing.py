@@ -326,7 +326,7 @@ def test_an_overdue_review_is_listed_escalated_and_decided_by_the_authority(
 def test_no_stored_grants_means_no_grants(consumer: Context) -> None:
     org = region_department(consumer.session, "人力资源和社会保障厅")
 
-    assert DatabaseGrants().grants_to(consumer.session, {org.id}) == []
+    assert DatabaseGrants().grants_to(consumer.session, {org.id}) == ()
 
 
 def test_a_suspended_grant_allows_nothing_until_resumed(

@@ -18,6 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from govdata.access_generation import watch
 from govdata.db import Base, UTCDateTime, new_id, utcnow
 
 
@@ -132,3 +133,7 @@ class UsedNonce(Base):
     key_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+# Keys, applications and role assignments decide who may call (kept signing keys).
+watch(ApiKey, Application, RoleAssignment)

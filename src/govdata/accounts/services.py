@@ -14,6 +14,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from govdata.access_generation import ACCESS_NEUTRAL, kept
 from govdata.accounts.models import (
     ApiKey,
     Application,
@@ -145,34 +146,83 @@ def verify_signed_request(
         raise Unauthenticated("签名已过期或时间戳超出允许范围", code="signature_expired")
     if not _NONCE_PATTERN.match(nonce):
         raise Unauthenticated("签名随机数应为16至64位字母、数字、-或_", code="signature_invalid")
-    api_key = session.get(ApiKey, key_id)
-    if api_key is None:
+    holder = signing_key(session, secretbox, key_id)
+    if holder is None:
         raise Unauthenticated("API密钥不存在", code="api_key_unknown")
-    secret = secretbox.open(api_key.secret_ciphertext, key_id.encode("ascii")).decode("utf-8")
     expected = sign(
-        secret,
+        holder.secret,
         canonical_string(method, path, query, timestamp=timestamp, nonce=nonce, body=body),
     )
     if not signatures_match(expected, signature):
         raise Unauthenticated("请求签名不正确", code="signature_invalid")
     # Only a caller who holds the secret learns that the key was revoked.
-    if api_key.revoked_at is not None or (
-        api_key.expires_at is not None and api_key.expires_at <= now
-    ):
+    if holder.revoked or (holder.expires_at is not None and holder.expires_at <= now):
         raise Unauthenticated("API密钥已吊销或过期", code="api_key_revoked")
-    app = session.get(Application, api_key.application_id)
-    if app is None or not app.is_active:
+    if holder.actor is None:
         raise Unauthenticated("应用已停用", code="api_key_revoked")
     return SignedCall(
-        actor=actor_for_application(session, app, api_key),
+        actor=holder.actor,
         key_id=key_id,
         nonce=nonce,
         nonce_expires_at=signed_at + max_skew,
-        last_used_at=api_key.last_used_at,
+        last_used_at=holder.last_used_at,
     )
 
 
+SIGNING_KEYS = "accounts:signing-keys"
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """What checking a request signed with one key needs: its secret, status and
+    the application it acts for (``actor`` None: the application is inactive)."""
+
+    secret: str
+    revoked: bool
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    actor: Actor | None
+
+
+def signing_key(session: Session, secretbox: SecretBox, key_id: str) -> SigningKey | None:
+    """The key ``key_id`` as a signature check needs it, or None if there is none.
+
+    A running node keeps it per process while the access generation stands
+    (govdata.access_generation): revoking the key, deactivating the application
+    or changing its roles moves the generation, and the next call reads anew. The
+    process that can decrypt every key's secret at any time keeps the decrypted
+    secrets of keys in use in its memory."""
+
+    def load() -> SigningKey | None:
+        api_key = session.get(ApiKey, key_id)
+        if api_key is None:
+            return None
+        app = session.get(Application, api_key.application_id)
+        secret = secretbox.open(api_key.secret_ciphertext, key_id.encode("ascii"))
+        return SigningKey(
+            secret=secret.decode("utf-8"),
+            revoked=api_key.revoked_at is not None,
+            expires_at=api_key.expires_at,
+            last_used_at=api_key.last_used_at,
+            actor=actor_for_application(session, app, api_key)
+            if app is not None and app.is_active
+            else None,
+        )
+
+    return kept(session, SIGNING_KEYS, key_id, load)
+
+
 USE_MARK_INTERVAL = timedelta(minutes=1)
+# The last use this process marked per key (a kept SigningKey's own mark ages).
+_marked: dict[str, datetime] = {}
+MAX_MARKS = 10_000
+
+
+def _mark_due(call: SignedCall, now: datetime) -> bool:
+    marks = [m for m in (call.last_used_at, _marked.get(call.key_id)) if m is not None]
+    return not marks or now - max(marks) >= USE_MARK_INTERVAL
+
+
 SWEEP_INTERVAL_SECONDS = 60.0
 _last_sweep = [-SWEEP_INTERVAL_SECONDS]
 
@@ -204,15 +254,15 @@ def consume_nonces(
     inserted = session.execute(statement.returning(UsedNonce.nonce)).all()
     if len(inserted) < len(rows):
         raise Unauthenticated("重复的请求（随机数已使用），已拒绝", code="signature_replayed")
-    stale = {
-        call.key_id
-        for call in calls
-        if call.last_used_at is None or now - call.last_used_at >= USE_MARK_INTERVAL
-    }
+    stale = {call.key_id for call in calls if _mark_due(call, now)}
     if stale:
         session.execute(
-            update(ApiKey).where(ApiKey.key_id.in_(sorted(stale))).values(last_used_at=now)
+            update(ApiKey).where(ApiKey.key_id.in_(sorted(stale))).values(last_used_at=now),
+            execution_options={ACCESS_NEUTRAL: True},
         )
+        if len(_marked) > MAX_MARKS:
+            _marked.clear()
+        _marked.update(dict.fromkeys(stale, now))
     moment = time.monotonic()
     if moment - _last_sweep[0] >= SWEEP_INTERVAL_SECONDS:
         _last_sweep[0] = moment

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from govdata.access_generation import watch
 from govdata.authz import OrgRef
 from govdata.db import Base, UTCDateTime, new_id, utcnow
 
@@ -78,3 +79,7 @@ class Organisation(Base):
     @property
     def ref(self) -> OrgRef:
         return OrgRef(id=self.id, path=self.path)
+
+
+# An organisation's path is part of every role's scope.
+watch(Organisation)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from govdata.access.grants import AccessGrant
+from govdata.access_generation import kept
 from govdata.db import utcnow
 from govdata.grades import Grade
 from govdata.sharing.models import Grant
@@ -51,15 +52,25 @@ class DatabaseGrants:
     """
 
     def grants_to(self, session: Session, grantee_ids: Collection[str]) -> Sequence[AccessGrant]:
+        """Kept by a running node while the access generation stands
+        (govdata.access_generation) and the day is the same."""
         if not grantee_ids:
             return ()
-        rows = session.scalars(
-            select(Grant)
-            .where(
-                Grant.grantee_org_id.in_(sorted(grantee_ids)),
-                Grant.status == "active",
-                Grant.starts_on <= beijing_today(),
+        wanted, day = tuple(sorted(grantee_ids)), beijing_today()
+
+        def load() -> tuple[AccessGrant, ...]:
+            rows = session.scalars(
+                select(Grant)
+                .where(
+                    Grant.grantee_org_id.in_(wanted),
+                    Grant.status == "active",
+                    Grant.starts_on <= day,
+                )
+                .order_by(Grant.created_at, Grant.id)
             )
-            .order_by(Grant.created_at, Grant.id)
-        )
-        return [access_grant(grant) for grant in rows]
+            return tuple(access_grant(grant) for grant in rows)
+
+        return kept(session, KEPT_ACCESS_GRANTS, (wanted, day), load)
+
+
+KEPT_ACCESS_GRANTS = "sharing:access-grants"

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from govdata.access_generation import watch
 from govdata.db import Base, UTCDateTime, new_id, utcnow
 
 # pending → approved | refused; pending → escalated (overdue) → approved | refused.
@@ -118,3 +119,7 @@ class RefusalGround(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_by: Mapped[str] = mapped_column(String(200), default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# Grants decide what a department may read and call (kept grants, govdata.access_generation).
+watch(Grant)

@@ -17,9 +17,11 @@ from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from govdata.access.enforce import authorize_read, authorize_somewhere_to_read
 from govdata.access.policy import Decision, GradedResource, ReadKind
+from govdata.access_generation import GenerationCache, kept
 from govdata.accounts.models import Application
 from govdata.actions import Context
 from govdata.aggregation.columns import ColumnSpec, encrypted_names
@@ -28,6 +30,7 @@ from govdata.aggregation.masked_reads import sensitive_columns
 from govdata.aggregation.models import Source
 from govdata.aggregation.store import declared_columns, org_ref
 from govdata.audit.refusals import record_refusal
+from govdata.authz import OrgRef
 from govdata.caches import node_cache
 from govdata.crypto.datakeys import DataKeys
 from govdata.errors import Forbidden, GovdataError, InvalidInput, NotFound
@@ -260,10 +263,36 @@ def published(ctx: Context, grant: Grant, source_id: str | None) -> Published:
     return snapshot
 
 
+KEPT_GRANTS = "sharing:called-grants"
+KEPT_GRANTEES = "sharing:grantees"
+
+
+def called_grant(session: Session, grant_id: str) -> Grant:
+    """The grant a call names (by id or number), kept by a running node while the
+    access generation stands (govdata.access_generation): suspending, revoking or
+    changing it is seen by the next call. A kept grant is detached from the
+    session that read it and never written through."""
+
+    def load() -> Grant:
+        grant = get_grant(session, grant_id)
+        if node_cache(session, KEPT_GRANTS, GenerationCache) is not None:
+            session.expunge(grant)
+        return grant
+
+    return kept(session, KEPT_GRANTS, grant_id, load)
+
+
+def grantee_ref(session: Session, grant: Grant) -> OrgRef:
+    """The grantee department's place in the organisation tree (kept like grants)."""
+    return kept(
+        session, KEPT_GRANTEES, grant.grantee_org_id, lambda: org_ref(session, grant.grantee_org_id)
+    )
+
+
 def prepare_call(ctx: Context, data: ServiceCall, method: str) -> Call:
     ctx.authorize_somewhere(CALL_PERMISSION)
-    grant = get_grant(ctx.session, data.grant_id)
-    ctx.authorize(CALL_PERMISSION, org_ref(ctx.session, grant.grantee_org_id))
+    grant = called_grant(ctx.session, data.grant_id)
+    ctx.authorize(CALL_PERMISSION, grantee_ref(ctx.session, grant))
     application_id, on_behalf = _application(ctx, grant, data)
     day = today()
     _check_state(grant, method, day)

@@ -55,6 +55,7 @@ async def authenticate(
 
         def check() -> SignedCall:
             with rt.db.transaction() as session:
+                rt.lend_caches(session)
                 if defer_nonce:
                     session.connection(execution_options=READ_ONLY)
                 signed = verify_signed_request(

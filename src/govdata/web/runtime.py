@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from prometheus_client import CollectorRegistry
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 
 from govdata.actions import ActionRegistry, Context, DeferredWrite
@@ -37,6 +38,12 @@ class Runtime:
         self.committer = GroupCommitter(self.db)
         self.caches = NodeCaches()
 
+    def lend_caches(self, session: Session) -> None:
+        """A node serving on its own engine lends its sessions the process's
+        caches (govdata.caches); on the tests' shared connection there are none."""
+        if not self.committer.inline:
+            session.info[NODE_CACHES] = self.caches
+
     def unit_of_work(
         self,
         actor: Actor,
@@ -63,10 +70,7 @@ class Runtime:
         reads_only = read_only or writes_later
         try:
             with self.db.transaction() as session:
-                if not self.committer.inline:
-                    # A node serving on its own engine lends its sessions the
-                    # process's caches (tests' shared connection: none).
-                    session.info[NODE_CACHES] = self.caches
+                self.lend_caches(session)
                 lift_ban = (
                     forbid_writes(session, session.connection(execution_options=READ_ONLY))
                     if reads_only
