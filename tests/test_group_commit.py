@@ -303,3 +303,39 @@ def test_nonces_of_a_batch_are_consumed_together_and_a_repeat_among_them_is_refu
             session.scalars(select(UsedNonce.nonce).where(UsedNonce.key_id == "key-under-test"))
         )
     assert {first, second, repeated} <= used
+
+
+def test_a_batch_waits_for_calls_still_reading_but_a_lone_call_is_written_at_once(
+    own_db: Database, settings: Settings, services: Services
+) -> None:
+    committer = GroupCommitter(own_db, gather_seconds=WAIT_SECONDS)
+    ctx = context(settings, services, own_db)
+    ids = [new_id() for _ in range(3)]
+    try:
+        began = time.monotonic()
+        with committer.expecting():
+            committer.write(ctx, [delivered(ids[0])])
+        assert time.monotonic() - began < WAIT_SECONDS / 2  # nobody else was reading
+        assert (committer.batches, committer.calls) == (1, 1)
+
+        reading = threading.Barrier(2)
+
+        def call(record_id: str, reads_for: float) -> None:
+            with committer.expecting():
+                reading.wait(WAIT_SECONDS)
+                time.sleep(reads_for)
+                committer.write(ctx, [delivered(record_id)])
+
+        threads = [
+            threading.Thread(target=call, args=(ids[1], 0.0)),
+            threading.Thread(target=call, args=(ids[2], 0.2)),
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(WAIT_SECONDS)
+
+        assert (committer.batches, committer.calls) == (2, 3)  # the two calls in one batch
+        assert recorded(own_db, ids) == set(ids)
+    finally:
+        committer.stop()

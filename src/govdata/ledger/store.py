@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from govdata.ledger.driver import LeafRow, hash_rows, head_size, insert_rows, leaf_row
@@ -50,6 +50,12 @@ def append(session: Session, entry: LedgerEntry) -> int:
     return append_many(session, [entry]).start
 
 
+# Statements made once: appends run them in every write transaction that records.
+_HEAD: Table = LedgerHead.__table__  # type: ignore[assignment]
+_LOCK_HEAD = select(_HEAD.c.tree_size).where(_HEAD.c.id == HEAD_ID).with_for_update()
+_SET_SIZE = update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(tree_size=bindparam("size"))
+
+
 def append_many(session: Session, entries: Iterable[LedgerEntry]) -> range:
     """Record ``entries`` in order in the caller's transaction; returns their indices.
 
@@ -76,20 +82,16 @@ def append_many(session: Session, entries: Iterable[LedgerEntry]) -> range:
         leaf_rows.append((index, leaf, str(entry.kind), entry.actor, entry.recorded_at, data))
         subject_rows.extend((subject, index) for subject in entry.subject_ids)
     insert_rows(session.connection(), leaf_rows, nodes, subject_rows)
-    session.execute(
-        update(LedgerHead).where(LedgerHead.id == HEAD_ID).values(tree_size=builder.size)
-    )
+    session.connection().execute(_SET_SIZE, {"size": builder.size})
     return range(size, builder.size)
 
 
 def lock_head(session: Session) -> int:
     """Lock the head row until the transaction ends; returns the current tree size."""
-    size = session.scalar(
-        select(LedgerHead.tree_size).where(LedgerHead.id == HEAD_ID).with_for_update()
-    )
+    size = session.connection().execute(_LOCK_HEAD).scalar()
     if size is None:
         raise LedgerTampered("账本头记录缺失，请检查数据库迁移是否完整")
-    return size
+    return int(size)
 
 
 def tree_size(session: Session) -> int:

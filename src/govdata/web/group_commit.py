@@ -27,7 +27,10 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
+from collections.abc import Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy.engine import Engine
@@ -41,6 +44,8 @@ log = logging.getLogger(__name__)
 
 MAX_BATCH = 128
 STOP_WAIT_SECONDS = 10.0
+# How long a batch waits for calls that are still reading (see ``expecting``).
+GATHER_SECONDS = 0.004
 
 
 @dataclass
@@ -55,9 +60,13 @@ class _Calls:
 class GroupCommitter:
     """Makes deferred writes in shared transactions, from a thread of its own."""
 
-    def __init__(self, db: Database, *, max_batch: int = MAX_BATCH) -> None:
+    def __init__(
+        self, db: Database, *, max_batch: int = MAX_BATCH, gather_seconds: float = GATHER_SECONDS
+    ) -> None:
         self.db = db
         self.max_batch = max_batch
+        self.gather_seconds = gather_seconds
+        self._expected = 0
         self._queue: queue.Queue[_Calls | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -81,6 +90,24 @@ class GroupCommitter:
         else:
             self._queue.put(calls)
         calls.done.result()
+
+    @contextmanager
+    def expecting(self) -> Iterator[None]:
+        """Around a call that will hand writes to :meth:`write` once it has read:
+        while such calls are still reading, a batch waits for them (at most
+        ``gather_seconds``), so that under load calls share transactions instead
+        of each paying for one; a lone call is written at once."""
+        with self._lock:
+            self._expected += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._expected -= 1
+
+    def _still_reading(self, batch_size: int) -> bool:
+        with self._lock:
+            return self._expected > batch_size
 
     def queued(self) -> int:
         """Calls waiting for the next batch."""
@@ -113,11 +140,18 @@ class GroupCommitter:
                 return
             batch = [first]
             stopping = False
+            deadline = time.monotonic() + self.gather_seconds
             while len(batch) < self.max_batch:
                 try:
                     more = self._queue.get_nowait()
                 except queue.Empty:
-                    break
+                    wait = deadline - time.monotonic()
+                    if wait <= 0 or not self._still_reading(len(batch)):
+                        break
+                    try:
+                        more = self._queue.get(timeout=wait)
+                    except queue.Empty:
+                        break
                 if more is None:
                     stopping = True
                     break

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -68,36 +69,38 @@ class Runtime:
         survivors: list[Any] = []
         deferred: list[DeferredWrite] = []
         reads_only = read_only or writes_later
-        try:
-            with self.db.transaction() as session:
-                self.lend_caches(session)
-                lift_ban = (
-                    forbid_writes(session, session.connection(execution_options=READ_ONLY))
-                    if reads_only
-                    else None
-                )
-                ctx = Context(
-                    session=session,
-                    actor=actor,
-                    policy=self.policy,
-                    settings=self.settings,
-                    services=self.services,
-                    request_id=request_id,
-                    client_address=client_address,
-                    survivors=survivors,
-                    defer_survivors=True,
-                    deferred_writes=deferred,
-                    defer_writes=writes_later,
-                )
-                try:
-                    result = work(ctx)
-                finally:
-                    if lift_ban is not None:
-                        lift_ban()
-            if ctx.deferred_writes:
-                self.committer.write(ctx, ctx.deferred_writes)
-        finally:
-            self.keep_survivors(survivors)
+        gathering = self.committer.expecting() if writes_later else nullcontext()
+        with gathering:
+            try:
+                with self.db.transaction() as session:
+                    self.lend_caches(session)
+                    lift_ban = (
+                        forbid_writes(session, session.connection(execution_options=READ_ONLY))
+                        if reads_only
+                        else None
+                    )
+                    ctx = Context(
+                        session=session,
+                        actor=actor,
+                        policy=self.policy,
+                        settings=self.settings,
+                        services=self.services,
+                        request_id=request_id,
+                        client_address=client_address,
+                        survivors=survivors,
+                        defer_survivors=True,
+                        deferred_writes=deferred,
+                        defer_writes=writes_later,
+                    )
+                    try:
+                        result = work(ctx)
+                    finally:
+                        if lift_ban is not None:
+                            lift_ban()
+                if ctx.deferred_writes:
+                    self.committer.write(ctx, ctx.deferred_writes)
+            finally:
+                self.keep_survivors(survivors)
         if not reads_only:
             self.after_commit()
         return result
