@@ -7,14 +7,16 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from govdata.masking.engine import Masker
+from govdata.masking.engine import FEW_VALUES, Masker
 from govdata.masking.errors import MaskingRuleInvalid
 from govdata.masking.keyed import KeyedPrf
 from govdata.masking.kinds import SensitiveKind
 from govdata.masking.pseudonym import Pseudonymizer
 from govdata.masking.rules import RuleSet
-from govdata.masking.strategies import KeyedHash
+from govdata.masking.strategies import KeyedHash, PartialMask
 from govdata.masking.values import is_id_number, is_mobile
 
 KEYS = {"default": b"engine-test-key-0123456789", "second": b"another-engine-key-987654"}
@@ -215,3 +217,25 @@ def test_a_kind_given_by_the_caller_shapes_a_kindless_rule(masker: Masker) -> No
 def test_applying_a_strategy_with_an_unknown_key_is_refused(masker: Masker) -> None:
     with pytest.raises(MaskingRuleInvalid, match="未配置名为“missing”的脱敏密钥"):
         masker.apply_value(KeyedHash(key="missing"), None, "x")
+
+
+@given(
+    st.lists(st.one_of(st.none(), st.text(max_size=14)), min_size=1, max_size=FEW_VALUES),
+    st.sampled_from([None, *SensitiveKind]),
+    st.sampled_from([(None, None), (3, 4), (0, 2), (6, None)]),
+    st.sampled_from(["*", "＊"]),
+)
+def test_a_few_values_are_masked_exactly_as_a_long_column_masks_them(
+    values: list[str | None],
+    kind: SensitiveKind | None,
+    keep: tuple[int | None, int | None],
+    char: str,
+) -> None:
+    strategy = PartialMask(keep_prefix=keep[0], keep_suffix=keep[1], mask_char=char)
+    masker = Masker(RuleSet())
+    padded = values * (FEW_VALUES // len(values) + 1)  # longer than FEW_VALUES: the kernels
+
+    few = masker.apply_column(strategy, kind, pa.array(values, pa.string()))
+    many = masker.apply_column(strategy, kind, pa.array(padded, pa.string()))
+
+    assert few.to_pylist() == many.to_pylist()[: len(values)]
