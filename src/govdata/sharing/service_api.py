@@ -4,32 +4,45 @@ They run their actions like every route, with two differences. A request whose
 signature is refused (missing headers, skewed timestamp, replayed nonce,
 unknown or revoked key, wrong signature) is audited as ``audit:request:refused``
 naming the key id and the code, before the error is returned. And a signed
-call's nonce is consumed with the call's own records, in the transaction the
-group committer writes them in (govdata.web.group_commit), or on its own when
-the call fails: either way the same request cannot be sent twice.
+call is checked in the call's own reading transaction (one trip to a worker
+thread, one transaction), its nonce consumed with the call's records, in the
+transaction the group committer writes them in (govdata.web.group_commit), or
+on its own when the call fails: either way the same request cannot be sent twice.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+from typing import Any
 
 from fastapi import APIRouter
-from fastapi.encoders import jsonable_encoder
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from govdata.accounts.services import SignedCall, consume_nonce, consume_nonces
-from govdata.accounts.signing import KEY_HEADER
-from govdata.actions import ActionRegistry, BatchedWrite
+from govdata.accounts.services import (
+    SignedCall,
+    consume_nonce,
+    consume_nonces,
+    verify_signed_request,
+)
+from govdata.accounts.signing import KEY_HEADER, SIGNED_HEADERS
+from govdata.actions import ActionRegistry, BatchedWrite, Context
 from govdata.audit.history import REQUEST_REFUSED
-from govdata.authz import ANONYMOUS
+from govdata.authz import ANONYMOUS, Actor
 from govdata.db import Database, new_id, utcnow
 from govdata.errors import GovdataError
 from govdata.events import EventRecord
-from govdata.web.api_routes import SchemaCollector, add_action_route, request_data
+from govdata.web.api_routes import (
+    SchemaCollector,
+    add_action_route,
+    parse_json_object,
+    request_data,
+)
 from govdata.web.auth import CSRF_HEADER, authenticate, require_csrf
 from govdata.web.runtime import client_address_of, request_id_of, runtime_of
 
@@ -82,40 +95,85 @@ def service_endpoint(name: str) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         rt = runtime_of(request)
         body = await request.body()
-        try:
-            caller = await authenticate(request, body, defer_nonce=True)
-        except GovdataError as error:
-            record = refused_signature(request, name, error)
-            await run_in_threadpool(rt.keep_survivors, [record])
-            raise
+        if any(header in request.headers for header in SIGNED_HEADERS):
+            return await signed_call(request, name, body)
+        caller = await authenticate(request, body, allow_signed=False)
         require_csrf(request, caller, request.headers.get(CSRF_HEADER))
-        signed = caller.signed
-        try:
-            data = await request_data(request, body, "body")
-            result = await run_in_threadpool(
-                rt.run_action,
-                caller.actor,
-                request_id_of(request),
-                name,
-                data,
-                client_address_of(request),
-                first_writes=[NonceUse(signed)] if signed is not None else [],
-            )
-        except Exception as error:
-            if signed is None:
-                raise
-            replayed = error if isinstance(error, GovdataError) else None
-            if replayed is None or replayed.error_code != REPLAYED:
-                replayed = await run_in_threadpool(consume_alone, rt.db, signed)
-            if replayed is None:
-                raise
-            record = refused_signature(request, name, replayed)
-            await run_in_threadpool(rt.keep_survivors, [record])
-            raise replayed from None
-        return JSONResponse(jsonable_encoder(result))
+        data = await request_data(request, body, "body")
+        result = await run_in_threadpool(
+            rt.run_action,
+            caller.actor,
+            request_id_of(request),
+            name,
+            data,
+            client_address_of(request),
+        )
+        return answer(result)
 
     endpoint.__name__ = name
     return endpoint
+
+
+def answer(result: Any) -> Response:
+    return JSONResponse(result.model_dump(mode="json"))
+
+
+async def signed_call(request: Request, name: str, body: bytes) -> Response:
+    """A call signed with an application's key: the signature is checked in the
+    call's own (reading) transaction, and its nonce consumed with the call's
+    records, or alone if the call fails after the signature passed."""
+    rt = runtime_of(request)
+    headers = {key.lower(): value for key, value in request.headers.items()}
+    max_skew = timedelta(seconds=rt.settings.signature_max_skew_seconds)
+    verified: list[SignedCall] = []
+
+    def identify(session: Session) -> Actor:
+        signed = verify_signed_request(
+            session,
+            rt.services.secretbox,
+            headers=headers,
+            method=request.method,
+            path=request.url.path,
+            query=request.url.query,
+            body=body,
+            max_skew=max_skew,
+        )
+        verified.append(signed)
+        return signed.actor
+
+    def work(ctx: Context) -> Any:
+        ctx.deferred_writes.append(NonceUse(verified[0]))
+        data = parse_json_object(body, headers.get("content-type"))
+        return rt.registry.run(name, ctx, data)
+
+    try:
+        result = await run_in_threadpool(
+            partial(
+                rt.unit_of_work,
+                ANONYMOUS,
+                request_id_of(request),
+                work,
+                read_only=rt.registry.is_read_only(name),
+                writes_later=rt.registry.writes_later(name),
+                client_address=client_address_of(request),
+                identify=identify,
+            )
+        )
+    except Exception as error:
+        if not verified:  # the signature itself was refused: audited, nothing consumed
+            if isinstance(error, GovdataError):
+                record = refused_signature(request, name, error)
+                await run_in_threadpool(rt.keep_survivors, [record])
+            raise
+        replayed = error if isinstance(error, GovdataError) else None
+        if replayed is None or replayed.error_code != REPLAYED:
+            replayed = await run_in_threadpool(consume_alone, rt.db, verified[0])
+        if replayed is None:
+            raise
+        record = refused_signature(request, name, replayed)
+        await run_in_threadpool(rt.keep_survivors, [record])
+        raise replayed from None
+    return answer(result)
 
 
 REPLAYED = "signature_replayed"

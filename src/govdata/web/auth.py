@@ -31,24 +31,18 @@ class Caller:
     actor: Actor
     session_token: str | None = None
     csrf_token: str | None = None
-    # A signed request authenticated with ``defer_nonce``: its nonce, still to consume.
-    signed: SignedCall | None = None
 
     @property
     def via_cookie(self) -> bool:
         return self.session_token is not None
 
 
-async def authenticate(
-    request: Request, body: bytes, *, allow_signed: bool = True, defer_nonce: bool = False
-) -> Caller:
+async def authenticate(request: Request, body: bytes, *, allow_signed: bool = True) -> Caller:
     """Identify the caller; signed requests consume their nonce in their own
     transaction so that a failed request cannot be replayed. The portal passes
     ``allow_signed=False``: its forms are for people, and a signature there
-    would not cover the form body. With ``defer_nonce`` (the services) the
-    signature is checked without writing and the nonce is left to the caller
-    (``Caller.signed``), which consumes it with the call's own records, or alone
-    when the call fails."""
+    would not cover the form body; the services check signatures themselves
+    (govdata.sharing.service_api), consuming the nonce with the call's records."""
     rt = runtime_of(request)
     headers = {k.lower(): v for k, v in request.headers.items()}
     if allow_signed and any(h in headers for h in SIGNED_HEADERS):
@@ -56,8 +50,6 @@ async def authenticate(
         def check() -> SignedCall:
             with rt.db.transaction() as session:
                 rt.lend_caches(session)
-                if defer_nonce:
-                    session.connection(execution_options=READ_ONLY)
                 signed = verify_signed_request(
                     session,
                     rt.services.secretbox,
@@ -68,12 +60,11 @@ async def authenticate(
                     body=body,
                     max_skew=timedelta(seconds=rt.settings.signature_max_skew_seconds),
                 )
-                if not defer_nonce:
-                    consume_nonce(session, signed)
+                consume_nonce(session, signed)
                 return signed
 
         signed = await run_in_threadpool(check)
-        return Caller(actor=signed.actor, signed=signed if defer_nonce else None)
+        return Caller(actor=signed.actor)
     token = request.cookies.get(SESSION_COOKIE)
     if token:
 

@@ -54,6 +54,7 @@ class Runtime:
         read_only: bool = False,
         writes_later: bool = False,
         client_address: str | None = None,
+        identify: Callable[[Session], Actor] | None = None,
     ) -> T:
         """Run ``work`` in one transaction that commits only if it succeeds.
 
@@ -64,7 +65,8 @@ class Runtime:
         transaction has ended, and the result is returned only when they are
         committed. Records the audit must keep either way (``ctx.survivors``:
         alerts, refused attempts) are written afterwards in a short transaction
-        of their own.
+        of their own. With ``identify`` the actor is whom it finds, in the same
+        transaction (a signed service call's key and roles), not ``actor``.
         """
         survivors: list[Any] = []
         deferred: list[DeferredWrite] = []
@@ -79,20 +81,20 @@ class Runtime:
                         if reads_only
                         else None
                     )
-                    ctx = Context(
-                        session=session,
-                        actor=actor,
-                        policy=self.policy,
-                        settings=self.settings,
-                        services=self.services,
-                        request_id=request_id,
-                        client_address=client_address,
-                        survivors=survivors,
-                        defer_survivors=True,
-                        deferred_writes=deferred,
-                        defer_writes=writes_later,
-                    )
                     try:
+                        ctx = Context(
+                            session=session,
+                            actor=actor if identify is None else identify(session),
+                            policy=self.policy,
+                            settings=self.settings,
+                            services=self.services,
+                            request_id=request_id,
+                            client_address=client_address,
+                            survivors=survivors,
+                            defer_survivors=True,
+                            deferred_writes=deferred,
+                            defer_writes=writes_later,
+                        )
                         result = work(ctx)
                     finally:
                         if lift_ban is not None:
