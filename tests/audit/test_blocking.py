@@ -15,7 +15,13 @@ from sqlalchemy import select
 from govdata.actions import ActionRegistry, Context
 from govdata.aggregation.models import Run
 from govdata.audit import guard
-from govdata.audit.history import DATA_READ, learned_daily_limit, read_history
+from govdata.audit.history import (
+    DATA_READ,
+    events_since,
+    learned_daily_limit,
+    past_events,
+    read_history,
+)
 from govdata.audit.models import AuditAlert
 from govdata.audit.rules import AuditRules, RulesFileInvalid, load_rules
 from govdata.db import utcnow
@@ -192,3 +198,22 @@ def test_a_bulk_read_of_quarantined_rows_is_blocked_like_any_data_read(
     (alert,) = alerts_of(provider, "bulk_volume")
     assert alert.details["daily_limit"] == 500
     assert registry.run("quarantine_page", provider, {"run_id": run_id, "limit": 20}).total == 0
+
+
+def test_the_guard_reads_an_accounts_history_as_the_event_records_hold_it(as_user: As) -> None:
+    provider = as_user("provider")
+    add_history(provider, 4, lambda day: 100 * day)
+    since = utcnow() - timedelta(days=30)
+
+    past = past_events(provider.session, provider.actor, [DATA_READ], since)
+    records = events_since(provider.session, provider.actor, [DATA_READ], since)
+
+    assert sorted((p.name, p.occurred_at, p.data["rows"]) for p in past) == sorted(
+        (r.name, r.occurred_at, r.data["rows"]) for r in records
+    )
+    assert len(past) == 4
+    by_name = replace(provider.actor, id=None)  # id-less (system) actors: found by name
+    assert len(past_events(provider.session, by_name, [DATA_READ], since)) == len(
+        events_since(provider.session, by_name, [DATA_READ], since)
+    )
+    assert past_events(provider.session, provider.actor, ["other:event"], since) == []

@@ -15,20 +15,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import ColumnElement, Select, Table, and_, bindparam, select
 
 from govdata.actions import Context
 from govdata.audit.history import (
     DATA_READ,
+    PastEvent,
+    Recorded,
     beijing_day,
     default_night,
-    events_since,
     history_of,
     learned_daily_limit,
+    past_events,
     rows_of,
     start_of_beijing_day,
     usual_hours,
@@ -38,7 +41,6 @@ from govdata.audit.rules import AuditRules, RuleBase, load_rules
 from govdata.authz import Actor
 from govdata.db import new_id, utcnow
 from govdata.errors import OperationBlocked
-from govdata.events import EventRecord
 from govdata.orgs.services import BEIJING
 
 
@@ -124,18 +126,43 @@ def alert_actor_clause(actor: Actor) -> Any:
     return and_(AuditAlert.actor_kind == actor.kind, AuditAlert.actor_name == actor.name)
 
 
-def released_for(ctx: Context, fingerprint: str, now: datetime) -> AuditAlert | None:
-    return ctx.session.scalar(
-        select(AuditAlert)
+def _released(who: ColumnElement[bool]) -> Select[tuple[str]]:
+    columns = _ALERTS.c
+    return (
+        select(columns.number)
         .where(
-            alert_actor_clause(ctx.actor),
-            AuditAlert.fingerprint == fingerprint,
-            AuditAlert.status == "released",
-            AuditAlert.release_until > now,
+            columns.actor_kind == bindparam("kind"),
+            who,
+            columns.fingerprint == bindparam("fingerprint"),
+            columns.status == "released",
+            columns.release_until > bindparam("now"),
         )
-        .order_by(AuditAlert.release_until.desc())
+        .order_by(columns.release_until.desc())
         .limit(1)
     )
+
+
+_ALERTS: Table = AuditAlert.__table__  # type: ignore[assignment]
+# Made once: every guarded read asks whether an auditor released it.
+_RELEASED_BY_ID = _released(_ALERTS.c.actor_id == bindparam("who"))
+_RELEASED_BY_NAME = _released(_ALERTS.c.actor_name == bindparam("who"))
+
+
+def released_for(ctx: Context, fingerprint: str, now: datetime) -> str | None:
+    """The number of the alert an auditor released for this very operation, if any."""
+    actor = ctx.actor
+    statement, who = (
+        (_RELEASED_BY_ID, actor.id) if actor.id is not None else (_RELEASED_BY_NAME, actor.name)
+    )
+    number = (
+        ctx.session.connection()
+        .execute(
+            statement,
+            {"kind": actor.kind, "who": who, "fingerprint": fingerprint, "now": now},
+        )
+        .scalar()
+    )
+    return None if number is None else str(number)
 
 
 def open_alert_since(ctx: Context, rule: str, since: datetime) -> bool:
@@ -156,7 +183,7 @@ def open_alert_since(ctx: Context, rule: str, since: datetime) -> bool:
 
 
 def bulk_volume(
-    rules: AuditRules, attempt: ReadAttempt, now: datetime, reads: list[EventRecord]
+    rules: AuditRules, attempt: ReadAttempt, now: datetime, reads: Sequence[Recorded]
 ) -> Hit | None:
     rule = rules.bulk_volume
     history = history_of(reads, now, rule.history_days)
@@ -182,7 +209,7 @@ def bulk_volume(
 
 
 def off_hours(
-    ctx: Context, rules: AuditRules, now: datetime, reads: list[EventRecord]
+    ctx: Context, rules: AuditRules, now: datetime, reads: Sequence[Recorded]
 ) -> Hit | None:
     rule = rules.off_hours
     hour = now.astimezone(BEIJING).hour
@@ -201,7 +228,7 @@ def off_hours(
 
 
 def distinct_lookups(
-    rules: AuditRules, attempt: ReadAttempt, now: datetime, reads: list[EventRecord]
+    rules: AuditRules, attempt: ReadAttempt, now: datetime, reads: Sequence[Recorded]
 ) -> Hit | None:
     rule = rules.distinct_lookups
     if not attempt.where:
@@ -227,7 +254,7 @@ def distinct_lookups(
     )
 
 
-def _reads_for(ctx: Context, rules: AuditRules, now: datetime) -> list[EventRecord]:
+def _reads_for(ctx: Context, rules: AuditRules, now: datetime) -> list[PastEvent]:
     """The account's reads as far back as the enabled rules look, in one query."""
     today = start_of_beijing_day(now)
     starts = []
@@ -239,7 +266,7 @@ def _reads_for(ctx: Context, rules: AuditRules, now: datetime) -> list[EventReco
         starts.append(now - timedelta(minutes=rules.distinct_lookups.window_minutes))
     if not starts:
         return []
-    return events_since(ctx.session, ctx.actor, [DATA_READ], min(starts))
+    return past_events(ctx.session, ctx.actor, [DATA_READ], min(starts))
 
 
 def guard_read(ctx: Context, attempt: ReadAttempt) -> str | None:
@@ -251,7 +278,7 @@ def guard_read(ctx: Context, attempt: ReadAttempt) -> str | None:
     fingerprint = attempt.fingerprint()
     released = released_for(ctx, fingerprint, now)
     if released is not None:
-        return released.number
+        return released
     reads = _reads_for(ctx, rules, now)
     hits = [
         hit

@@ -13,9 +13,9 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, Select, Table, and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from govdata.authz import Actor
@@ -56,7 +56,56 @@ def start_of_beijing_day(moment: datetime) -> datetime:
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def rows_of(record: EventRecord) -> int:
+class Recorded(Protocol):
+    """An event as the history rules read it (an ``EventRecord`` or a ``PastEvent``)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def occurred_at(self) -> datetime: ...
+    @property
+    def data(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class PastEvent:
+    name: str
+    occurred_at: datetime
+    data: dict[str, Any]
+
+
+_EVENTS: Table = EventRecord.__table__  # type: ignore[assignment]
+
+
+def _past(who: ColumnElement[bool]) -> Select[tuple[str, datetime, dict[str, Any]]]:
+    columns = _EVENTS.c
+    return select(columns.name, columns.occurred_at, columns.data).where(
+        columns.actor_kind == bindparam("kind"),
+        who,
+        columns.name.in_(bindparam("names", expanding=True)),
+        columns.occurred_at >= bindparam("since"),
+    )
+
+
+# Made once: the audit rules read an account's history on every read it makes.
+_PAST_BY_ID = _past(_EVENTS.c.actor_id == bindparam("who"))
+_PAST_BY_NAME = _past(_EVENTS.c.actor_name == bindparam("who"))
+
+
+def past_events(
+    session: Session, actor: Actor, names: Iterable[str], since: datetime
+) -> list[PastEvent]:
+    """What :func:`events_since` finds, as plain values (no ORM objects)."""
+    statement, who = (
+        (_PAST_BY_ID, actor.id) if actor.id is not None else (_PAST_BY_NAME, actor.name)
+    )
+    rows = session.connection().execute(
+        statement, {"kind": actor.kind, "who": who, "names": list(names), "since": since}
+    )
+    return [PastEvent(name, occurred_at, data) for name, occurred_at, data in rows]
+
+
+def rows_of(record: Recorded) -> int:
     value: Any = record.data.get("rows", 0)
     return value if isinstance(value, int) else 0
 
@@ -78,7 +127,7 @@ def read_history(session: Session, actor: Actor, now: datetime, days: int) -> Re
     return history_of(events_since(session, actor, [DATA_READ], since), now, days)
 
 
-def history_of(records: Iterable[EventRecord], now: datetime, days: int) -> ReadHistory:
+def history_of(records: Iterable[Recorded], now: datetime, days: int) -> ReadHistory:
     """The reads among ``records`` made in the ``days`` before today (Beijing)."""
     today = start_of_beijing_day(now)
     since = today - timedelta(days=days)
