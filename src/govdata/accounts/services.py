@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -238,6 +238,18 @@ def consume_nonce(session: Session, call: SignedCall, *, now: datetime | None = 
     consume_nonces(session, [call], now=now)
 
 
+_NONCES: Table = UsedNonce.__table__  # type: ignore[assignment]
+_NONCE_INSERTS = {
+    name: dialect.insert(_NONCES).on_conflict_do_nothing().returning(_NONCES.c.nonce)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+
+
+def _nonce_insert(dialect_name: str) -> Any:
+    """The insert of nonces not used yet, returning those inserted (made once)."""
+    return _NONCE_INSERTS["postgresql" if dialect_name == "postgresql" else "sqlite"]
+
+
 def consume_nonces(
     session: Session, calls: Sequence[SignedCall], *, now: datetime | None = None
 ) -> None:
@@ -249,9 +261,8 @@ def consume_nonces(
         {"key_id": call.key_id, "nonce": call.nonce, "expires_at": call.nonce_expires_at}
         for call in calls
     ]
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement: Any = dialect.insert(UsedNonce).values(rows).on_conflict_do_nothing()
-    inserted = session.execute(statement.returning(UsedNonce.nonce)).all()
+    connection = session.connection()
+    inserted = connection.execute(_nonce_insert(connection.dialect.name), rows).all()
     if len(inserted) < len(rows):
         raise Unauthenticated("重复的请求（随机数已使用），已拒绝", code="signature_replayed")
     stale = {call.key_id for call in calls if _mark_due(call, now)}

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Integer, Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -36,12 +36,14 @@ class Remaining:
         return max(0, min(grant.rows_per_call, self.rows))
 
 
+_COUNTERS: Table = QuotaCounter.__table__  # type: ignore[assignment]
+_USED = select(_COUNTERS.c.calls, _COUNTERS.c.rows).where(
+    _COUNTERS.c.grant_id == bindparam("grant_id"), _COUNTERS.c.day == bindparam("day")
+)
+
+
 def used(session: Session, grant_id: str, day: date) -> tuple[int, int]:
-    row = session.execute(
-        select(QuotaCounter.calls, QuotaCounter.rows).where(
-            QuotaCounter.grant_id == grant_id, QuotaCounter.day == day
-        )
-    ).first()
+    row = session.connection().execute(_USED, {"grant_id": grant_id, "day": day}).first()
     return (0, 0) if row is None else (int(row[0]), int(row[1]))
 
 
@@ -118,28 +120,54 @@ def _count(  # noqa: PLR0917 (the counter's key, what is added, and who added it
     """Add ``calls`` and ``rows`` to the day's counters if they fit; whether they did."""
     if calls > grant.calls_per_day or rows > grant.rows_per_day:
         return False
-    now = utcnow()
-    values = {
-        "grant_id": grant.id,
-        "day": day,
-        "calls": calls,
-        "rows": rows,
-        "last_application_id": application_id,
-        "updated_at": now,
-    }
-    update = {
-        "calls": QuotaCounter.calls + calls,
-        "rows": QuotaCounter.rows + rows,
-        "last_application_id": application_id,
-        "updated_at": now,
-    }
-    fits = (QuotaCounter.calls + calls <= grant.calls_per_day) & (
-        QuotaCounter.rows + rows <= grant.rows_per_day
+    connection = session.connection()
+    counted = connection.execute(
+        _upsert(connection.dialect.name),
+        {
+            "grant_id": grant.id,
+            "day": day,
+            "calls": calls,
+            "rows": rows,
+            "app": application_id,
+            "now": utcnow(),
+            "max_calls": grant.calls_per_day,
+            "max_rows": grant.rows_per_day,
+        },
+    ).first()
+    return counted is not None
+
+
+def _make_upsert(dialect: Any) -> Any:
+    counters = _COUNTERS.c
+    calls, rows = bindparam("calls", type_=Integer), bindparam("rows", type_=Integer)
+    return (
+        dialect.insert(_COUNTERS)
+        .values(
+            grant_id=bindparam("grant_id"),
+            day=bindparam("day"),
+            calls=calls,
+            rows=rows,
+            last_application_id=bindparam("app"),
+            updated_at=bindparam("now"),
+        )
+        .on_conflict_do_update(
+            index_elements=["grant_id", "day"],
+            set_={
+                "calls": counters.calls + calls,
+                "rows": counters.rows + rows,
+                "last_application_id": bindparam("app"),
+                "updated_at": bindparam("now"),
+            },
+            where=(counters.calls + calls <= bindparam("max_calls", type_=Integer))
+            & (counters.rows + rows <= bindparam("max_rows", type_=Integer)),
+        )
+        .returning(counters.calls)
     )
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement: Any = (
-        dialect.insert(QuotaCounter)
-        .values(values)
-        .on_conflict_do_update(index_elements=["grant_id", "day"], set_=update, where=fits)
-    )
-    return session.execute(statement.returning(QuotaCounter.calls)).first() is not None
+
+
+# Made once: every service call counts itself with it.
+_UPSERTS = {"postgresql": _make_upsert(postgresql), "sqlite": _make_upsert(sqlite)}
+
+
+def _upsert(dialect_name: str) -> Any:
+    return _UPSERTS["postgresql" if dialect_name == "postgresql" else "sqlite"]
