@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -28,7 +27,6 @@ from govdata.accounts.services import (
     SignedCall,
     consume_nonce,
     consume_nonces,
-    verify_signed_request,
 )
 from govdata.accounts.signing import KEY_HEADER, SIGNED_HEADERS
 from govdata.actions import ActionRegistry, BatchedWrite, Context
@@ -42,8 +40,9 @@ from govdata.web.api_routes import (
     add_action_route,
     parse_json_object,
     request_data,
+    run_as,
 )
-from govdata.web.auth import CSRF_HEADER, authenticate, require_csrf
+from govdata.web.auth import CSRF_HEADER, authenticate, check_signature, require_csrf
 from govdata.web.runtime import client_address_of, request_id_of, runtime_of
 
 ERRORS = """
@@ -93,22 +92,13 @@ def refused_signature(request: Request, action: str, error: GovdataError) -> Eve
 
 def service_endpoint(name: str) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
-        rt = runtime_of(request)
         body = await request.body()
         if any(header in request.headers for header in SIGNED_HEADERS):
             return await signed_call(request, name, body)
         caller = await authenticate(request, body, allow_signed=False)
         require_csrf(request, caller, request.headers.get(CSRF_HEADER))
         data = await request_data(request, body, "body")
-        result = await run_in_threadpool(
-            rt.run_action,
-            caller.actor,
-            request_id_of(request),
-            name,
-            data,
-            client_address_of(request),
-        )
-        return answer(result)
+        return answer(await run_as(request, caller, name, data))
 
     endpoint.__name__ = name
     return endpoint
@@ -124,20 +114,10 @@ async def signed_call(request: Request, name: str, body: bytes) -> Response:
     records, or alone if the call fails after the signature passed."""
     rt = runtime_of(request)
     headers = {key.lower(): value for key, value in request.headers.items()}
-    max_skew = timedelta(seconds=rt.settings.signature_max_skew_seconds)
     verified: list[SignedCall] = []
 
     def identify(session: Session) -> Actor:
-        signed = verify_signed_request(
-            session,
-            rt.services.secretbox,
-            headers=headers,
-            method=request.method,
-            path=request.url.path,
-            query=request.url.query,
-            body=body,
-            max_skew=max_skew,
-        )
+        signed = check_signature(session, request, headers, body)
         verified.append(signed)
         return signed.actor
 

@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, Response
 
 from govdata.actions import ActionRegistry
 from govdata.errors import InvalidInput, UnsupportedMediaType
-from govdata.web.auth import CSRF_HEADER, authenticate, require_csrf
+from govdata.web.auth import CSRF_HEADER, Caller, authenticate, require_csrf
 from govdata.web.runtime import client_address_of, request_id_of, runtime_of
 
 Source = Literal["query", "body"]
@@ -99,6 +99,14 @@ async def request_data(request: Request, body: bytes, source: Source) -> dict[st
     return data
 
 
+async def run_as(request: Request, caller: Caller, name: str, data: dict[str, Any]) -> Any:
+    """Run the action ``name`` for ``caller`` in a worker thread."""
+    rt = runtime_of(request)
+    return await run_in_threadpool(
+        rt.run_action, caller.actor, request_id_of(request), name, data, client_address_of(request)
+    )
+
+
 def action_endpoint(
     name: str, source: Source, status_code: int
 ) -> Callable[[Request], Awaitable[Response]]:
@@ -107,15 +115,7 @@ def action_endpoint(
         caller = await authenticate(request, body)
         require_csrf(request, caller, request.headers.get(CSRF_HEADER))
         data = await request_data(request, body, source)
-        rt = runtime_of(request)
-        result = await run_in_threadpool(
-            rt.run_action,
-            caller.actor,
-            request_id_of(request),
-            name,
-            data,
-            client_address_of(request),
-        )
+        result = await run_as(request, caller, name, data)
         return JSONResponse(jsonable_encoder(result), status_code=status_code)
 
     endpoint.__name__ = name

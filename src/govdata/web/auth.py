@@ -6,6 +6,7 @@ import hmac
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
@@ -50,16 +51,7 @@ async def authenticate(request: Request, body: bytes, *, allow_signed: bool = Tr
         def check() -> SignedCall:
             with rt.db.transaction() as session:
                 rt.lend_caches(session)
-                signed = verify_signed_request(
-                    session,
-                    rt.services.secretbox,
-                    headers=headers,
-                    method=request.method,
-                    path=request.url.path,
-                    query=request.url.query,
-                    body=body,
-                    max_skew=timedelta(seconds=rt.settings.signature_max_skew_seconds),
-                )
+                signed = check_signature(session, request, headers, body)
                 consume_nonce(session, signed)
                 return signed
 
@@ -81,6 +73,24 @@ async def authenticate(request: Request, body: bytes, *, allow_signed: bool = Tr
         if caller is not None:
             return caller
     return Caller(actor=ANONYMOUS)
+
+
+def check_signature(
+    session: Session, request: Request, headers: dict[str, str], body: bytes
+) -> SignedCall:
+    """The request's signature checked (``headers`` lower-cased), without writing:
+    its nonce is the caller's to consume."""
+    rt = runtime_of(request)
+    return verify_signed_request(
+        session,
+        rt.services.secretbox,
+        headers=headers,
+        method=request.method,
+        path=request.url.path,
+        query=request.url.query,
+        body=body,
+        max_skew=timedelta(seconds=rt.settings.signature_max_skew_seconds),
+    )
 
 
 def require_csrf(request: Request, caller: Caller, submitted: str | None) -> None:
