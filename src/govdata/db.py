@@ -125,12 +125,20 @@ def forbid_writes(session: Session, connection: Connection) -> Callable[[], None
     return lift
 
 
+# Connections kept open: a serving node runs units of work in up to 40 worker
+# threads (the web server's thread pool) plus the group committer; a smaller pool
+# would open and close a connection for every request beyond it.
+POOL_SIZE = 16
+POOL_OVERFLOW = 32
+
+
 def make_engine(url: str) -> Engine:
+    pool = {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW}
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = create_engine(url, connect_args={"check_same_thread": False}, **pool)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **pool)
 
 
 class Database:

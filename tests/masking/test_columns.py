@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from govdata.masking.columns import (
+    FEW_VALUES,
     map_unique,
     mask_email_column,
     mask_middle_column,
@@ -114,3 +115,16 @@ def test_map_unique_calls_the_function_once_per_distinct_value() -> None:
 @pytest.mark.parametrize("replacement", [None, "***"])
 def test_a_suppressed_column_holds_only_the_replacement(replacement: str | None) -> None:
     assert suppressed_column(3, replacement).to_pylist() == [replacement] * 3
+
+
+@given(st.lists(st.one_of(st.none(), st.text(max_size=8)), min_size=1, max_size=FEW_VALUES))
+def test_a_few_values_are_mapped_as_a_long_column_maps_them(values: list[str | None]) -> None:
+    def marked(text: str) -> str:
+        return f"<{text[::-1]}>"
+
+    padded = values * (FEW_VALUES // len(values) + 1)  # longer than FEW_VALUES: the kernels
+    few = map_unique(pa.chunked_array([pa.array(values, pa.string())]), marked)
+    many = map_unique(pa.array(padded, pa.string()), marked)
+
+    assert few.to_pylist() == many.to_pylist()[: len(values)]
+    assert few.to_pylist() == [None if v is None else marked(v) for v in values]

@@ -20,7 +20,8 @@ from govdata.catalog.vocab import Grade
 from govdata.masking.address import generalize_address
 from govdata.masking.audiences import Audience
 from govdata.masking.columns import (
-    as_string_array,
+    FEW_VALUES,
+    few_strings,
     generalize_date_column,
     map_unique,
     mask_email_column,
@@ -65,9 +66,6 @@ _SHAPED_MASKS: dict[SensitiveKind, Callable[[str, str], str]] = {
 }
 
 
-FEW_VALUES = 8
-
-
 def partial_value(strategy: PartialMask, kind: SensitiveKind | None, value: str) -> str:
     """A partial mask of one value (see :mod:`govdata.masking.partial`)."""
     char = strategy.mask_char
@@ -92,7 +90,7 @@ def _few_partial(
     return pa.array(
         [
             None if text is None else partial_value(strategy, kind, text)
-            for text in as_string_array(values).to_pylist()
+            for text in few_strings(values)
         ],
         pa.string(),
     )
