@@ -66,13 +66,16 @@ def test_the_services_benchmark_runs_and_reports_ratios(tmp_path: Path) -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     # Each measured phase sends at least one request per thread however short it is.
-    arguments = ["--rows", "1000", "--seconds", "0.2", "--threads", "2", "--port", str(port)]
+    arguments = ["--rows", "1000", "--seconds", "0.2", "--rounds", "2", "--threads", "2"]
+    arguments += ["--port", str(port)]
     results = bench_services.main([*arguments, "--workdir", str(tmp_path)])
     assert results["rows"] == 1000
     for target in ("bare", "verify", "query"):
         assert results[target]["max"]["requests"] > 0
         assert results[target]["max"]["errors"] == 0
     assert results["verify_ratio"] > 0 and results["query_ratio"] > 0
+    assert len(results["rounds"]) == len(results["verify_ratios"]) == 2
+    assert results["verify_ratio"] in results["verify_ratios"]
 
 
 def _nats_reachable() -> bool:
