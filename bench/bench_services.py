@@ -308,7 +308,7 @@ def serve(workdir: Path, port: int, table: str) -> None:
     settings = node_settings(workdir)
     database = Database.from_url(settings.effective_database_url)
     services = build_services(settings)
-    app = create_app(settings, database, services)
+    app = create_app(settings, database, services, settle_heap=True)  # as `govdata serve`
     lake = LakeTable(services.lake, table)
     with database.transaction() as session:
         keys = DataKeys(session, services.keystore).for_reading(purpose_of(table))

@@ -3,6 +3,7 @@ request ids, static files and the server-rendered portal (in Chinese, air-gapped
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 from html.parser import HTMLParser
@@ -15,9 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from govdata import __version__
+from govdata.app import create_app
+from govdata.db import Database
 from govdata.demo import DEMO_PASSWORD
 from govdata.orgs.models import Organisation
 from govdata.portal.views import LOGIN_CSRF_COOKIE
+from govdata.settings import Settings
 from govdata.web.auth import SESSION_COOKIE
 from tests.factories import fresh_credit_code, login, region
 
@@ -512,3 +516,15 @@ def test_every_openapi_reference_resolves_and_every_operation_documents_its_answ
             codes = set(operation["responses"])
             assert any(code.startswith("2") for code in codes), (method, path)
             assert "4XX" in codes, (method, path)
+
+
+def test_a_serving_app_freezes_what_start_up_left_alive(settings: Settings, db: Database) -> None:
+    gc.unfreeze()
+    try:
+        with TestClient(create_app(settings, db, settle_heap=True)) as serving:
+            assert serving.get("/healthz").status_code == 200
+            assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()  # a test process makes many apps: nothing of them stays frozen
+    with TestClient(create_app(settings, db)):
+        assert gc.get_freeze_count() == 0

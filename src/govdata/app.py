@@ -48,6 +48,7 @@ from govdata.sharing.subscriptions import DispatcherThread
 from govdata.web.api import build_api_router
 from govdata.web.api_routes import SchemaCollector
 from govdata.web.errors import install_error_handlers
+from govdata.web.heap import freeze_start_up_objects
 from govdata.web.middleware import (
     BodySizeLimit,
     Metrics,
@@ -65,7 +66,12 @@ def create_app(
     settings: Settings | None = None,
     database: Database | None = None,
     services: Services | None = None,
+    *,
+    settle_heap: bool = False,
 ) -> FastAPI:
+    """The node's app. ``settle_heap`` (a serving process: `govdata serve`) freezes
+    what start-up left alive out of the garbage collector's view once the app is
+    ready (govdata.web.heap); tests, which make many apps in one process, do not."""
     settings = settings or Settings()
     if not structlog.is_configured():
         # Served by another process manager than `govdata serve`: log the same way.
@@ -89,6 +95,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(runtime.prepare)
+        if settle_heap:
+            freeze_start_up_objects()
         scheduler = (
             SchedulerThread(db, settings, runtime.services) if settings.scheduler_enabled else None
         )

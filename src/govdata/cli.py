@@ -224,7 +224,7 @@ def serve(
     bind_port = port or settings.port
     console.print(f"govdata 正在运行：http://{bind_host}:{bind_port}/")
     uvicorn.run(
-        create_app(settings, db),
+        create_app(settings, db, settle_heap=True),
         host=bind_host,
         port=bind_port,
         log_config=None,
