@@ -1,6 +1,6 @@
 """The cheaper SQL shapes of built-in rules give the verdicts of the plain forms
-they replace: the whole phone pattern (DuckDB's RE2 and Python's ``re``), ``trim``
-for blank text, and decimal length bounds."""
+they replace: the whole phone pattern (DuckDB's RE2 and Python's ``re``), patterns
+as GLOBs, ``trim`` for blank text, and decimal length bounds."""
 
 from __future__ import annotations
 
@@ -12,11 +12,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from govdata.quality.compile import (
+    MOBILE_PATTERN,
     PHONE_PATTERN,
     _between,
     _whole,
+    glob_for,
     literal,
     not_blank_sql,
+    pattern_sql,
     phone_sql,
 )
 
@@ -85,6 +88,62 @@ def test_the_phone_check_on_known_numbers() -> None:
         True,
         False,
     ]
+
+
+PATTERN_ATOMS = ["1", "a", "Z", "[0-9]", "[3-9]", "[A-Z]", "[a-fx]", "[0-9A-Fa-f]", "[b-b]"]
+TEXT_CHARS = "0123456789abcfxyzABFZ-_[]*?.\u00e9\uff11\u4e00 \n"
+
+
+@st.composite
+def simple_patterns(draw: st.DrawFn) -> str:
+    """Patterns that :func:`glob_for` turns into a GLOB."""
+    atoms = draw(st.lists(st.sampled_from(PATTERN_ATOMS), min_size=1, max_size=4))
+    return "".join(a + draw(st.sampled_from(["", "", "{1}", "{2}", "{3}"])) for a in atoms)
+
+
+@st.composite
+def texts_near(draw: st.DrawFn, pattern: str) -> str:
+    """Texts the pattern matches (a character per atom), then changed a little."""
+    text = ""
+    for atom in re.findall(r"(\[[^\]]+\]|.)(?:\{(\d+)\})?", pattern):
+        members, count = atom[0], int(atom[1] or 1)
+        choices = [c for c in map(chr, range(32, 127)) if re.fullmatch(members, c)]
+        text += "".join(draw(st.sampled_from(choices)) for _ in range(count))
+    for _ in range(draw(st.integers(0, 2))):
+        position = draw(st.integers(0, len(text)))
+        char = draw(st.sampled_from(TEXT_CHARS))
+        action = draw(st.sampled_from(["insert", "replace", "delete"]))
+        if action == "insert":
+            text = text[:position] + char + text[position:]
+        elif position < len(text):
+            text = text[:position] + (char if action == "replace" else "") + text[position + 1 :]
+    return text
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.data())
+def test_a_simple_pattern_as_a_glob_is_the_regular_expression(data: st.DataObject) -> None:
+    pattern = data.draw(simple_patterns())
+    assert glob_for(pattern) is not None
+    values = data.draw(
+        st.lists(texts_near(pattern) | st.text(TEXT_CHARS, max_size=8), min_size=1, max_size=30)
+    )
+    found = verdicts(
+        [*values, None],
+        [pattern_sql('"v"', pattern), f'regexp_full_match("v", {literal(pattern)})'],
+    )
+    python = [re.fullmatch(pattern, value) is not None for value in values]
+    assert [row[0] for row in found] == [row[1] for row in found] == [*python, None]
+
+
+def test_only_fixed_sequences_of_ascii_classes_become_globs() -> None:
+    assert glob_for(MOBILE_PATTERN) == "1[3-9]" + "[0-9]" * 9
+    assert glob_for("[A-Z]{2}x") == "[A-Z][A-Z]x"
+    for pattern in ["", "a.b", "a+", "a*", "a?", "[^0-9]", "[0-9]{1,3}", "a|b", "(ab)", "\\d"]:
+        assert glob_for(pattern) is None, pattern
+    for pattern in ["[9-0]", "[0-z]", "[a-Z]", "[a-c-e]", "x{0}", "[-a]", "é", "[0-9]{100}"]:
+        assert glob_for(pattern) is None, pattern
+    assert pattern_sql('"v"', "a+") == "regexp_full_match(\"v\", 'a+')"
 
 
 BLANK_CHARS = [" ", "\t", "\n", "\u3000", "\u00a0", "!", "~", "\x7f", "\x20", "a", "一", "\u9fff"]

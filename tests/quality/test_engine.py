@@ -3,6 +3,7 @@ exact counts, and bad input refused with stable codes."""
 
 from __future__ import annotations
 
+import os
 import random
 from pathlib import Path
 from typing import Any
@@ -10,10 +11,13 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
+from govdata.crypto.datakeys import DataKeySet
 from govdata.errors import Conflict, InvalidInput
 from govdata.lake.location import LocalLocation
+from govdata.lake.protection import TableProtection
 from govdata.lake.tables import LakeTable
 from govdata.orgs.codes import CodeError, check_id_number
+from govdata.quality import compile as compile_module
 from govdata.quality.engine import evaluate
 from govdata.quality.rules import load_rule_set_yaml, parse_rule_set
 from govdata.quality.vectorized import credit_code_ok, id_number_ok
@@ -205,3 +209,81 @@ def test_a_direct_scan_flags_exactly_the_values_the_reference_validators_refuse(
         expected = {n for n, ok in enumerate(verdicts.to_pylist()) if ok is False}
         assert {f.key["n"] for f in outcome.failures} == expected, outcome.spec.code
         assert outcome.failed == len(expected)
+
+
+UNIQUE_RULES: dict[str, Any] = {
+    "rules": [
+        {"code": "one", "kind": "unique", "column": "a"},
+        {"code": "two", "kind": "unique", "columns": ["a", "b"]},
+    ]
+}
+
+
+def _repeated(rows: list[tuple[Any, ...]]) -> set[int]:
+    """The positions of rows without nulls whose values occur more than once."""
+    present = [row for row in rows if None not in row]
+    return {n for n, row in enumerate(rows) if None not in row and present.count(row) > 1}
+
+
+def _colliding_candidates(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Group by a key with three values: nearly every row becomes a candidate."""
+    monkeypatch.setattr(
+        compile_module, "candidate_key", lambda columns: f"(hash({', '.join(columns)}) % 3)"
+    )
+
+
+@pytest.mark.parametrize("collide", [False, True])
+@pytest.mark.parametrize("seed", [7, 8])
+def test_uniqueness_candidates_are_confirmed_exactly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int, collide: bool
+) -> None:
+    if collide:
+        _colliding_candidates(monkeypatch)
+    rng = random.Random(seed)  # noqa: S311 (test data)
+    a = [rng.choice([None, *(f"v{k}" for k in range(150))]) for _ in range(300)]
+    b = [rng.choice([None, 1, 2]) for _ in a]
+    lake = lake_with(tmp_path, {"n": list(range(len(a))), "a": a, "b": b})
+    outcomes = evaluate(
+        lake, 0, parse_rule_set(UNIQUE_RULES), key_columns=["n"], context=CONTEXT, cap=1_000
+    ).outcomes
+    expected = [_repeated([(v,) for v in a]), _repeated(list(zip(a, b, strict=True)))]
+    for outcome, wanted in zip(outcomes, expected, strict=True):
+        assert wanted, outcome.spec.code
+        assert outcome.failed == len(wanted), outcome.spec.code
+        assert [f.key["n"] for f in outcome.failures] == sorted(wanted), outcome.spec.code
+        assert all(f.reason == "与其他行重复" for f in outcome.failures)
+    capped = evaluate(
+        lake, 0, parse_rule_set(UNIQUE_RULES), key_columns=["n"], context=CONTEXT, cap=5
+    ).outcomes
+    for outcome, wanted in zip(capped, expected, strict=True):
+        assert outcome.failed == len(wanted)
+        assert len(outcome.failures) == 5
+        assert {f.key["n"] for f in outcome.failures} <= wanted
+
+
+@pytest.mark.parametrize("collide", [False, True])
+def test_uniqueness_of_an_encrypted_column_compares_its_ciphertexts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, collide: bool
+) -> None:
+    if collide:
+        _colliding_candidates(monkeypatch)
+    keys = DataKeySet("lake:people", 1, {1: os.urandom(16)})
+    rng = random.Random(9)  # noqa: S311 (test data)
+    a = [rng.choice([None, *(f"v{k}" for k in range(60))]) for _ in range(120)]
+    b = [rng.choice([None, 1, 2]) for _ in a]
+    data = pa.table({"n": list(range(len(a))), "a": a, "b": b})
+    writing = TableProtection("people", ("a",), keys, write_version=1)
+    lake = lake_with(tmp_path, writing.encrypt(data).to_pydict())
+    outcomes = evaluate(
+        lake,
+        0,
+        parse_rule_set(UNIQUE_RULES),
+        key_columns=["n"],
+        context=CONTEXT,
+        protection=TableProtection("people", ("a",), keys),
+    ).outcomes
+    expected = [_repeated([(v,) for v in a]), _repeated(list(zip(a, b, strict=True)))]
+    for outcome, wanted in zip(outcomes, expected, strict=True):
+        assert outcome.failed == len(wanted), outcome.spec.code
+        assert [f.key["n"] for f in outcome.failures] == sorted(wanted), outcome.spec.code
+        assert all("enc" in f.values["a"] for f in outcome.failures)

@@ -54,7 +54,7 @@ def test_the_sql_check_agrees_with_the_reference_on_messy_values(check: str) -> 
     assert sql_verdicts(values, check) == reference(values, check)
 
 
-BODY_CHARACTERS = st.sampled_from("0123456789Xx a:/١１é中")
+BODY_CHARACTERS = st.sampled_from("0123456789Xx a:/_١１é中")
 
 
 @st.composite

@@ -7,12 +7,15 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from govdata.lake.location import LocalLocation
 from govdata.lake.tables import LakeTable
 from govdata.orgs.codes import id_number_check_char, make_credit_code, organisation_code_check_char
 from govdata.quality.compile import FAR_FUTURE, EvaluationContext
 from govdata.quality.engine import evaluate
+from govdata.quality.reasons import _id_check_char, reason_for, reasons_for
 from govdata.quality.rules import parse_rule_set
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -161,3 +164,23 @@ def test_a_custom_sql_condition_is_checked_per_row(tmp_path: Path) -> None:
         "sub_indicator": "same_data",
     }
     assert failing(tmp_path, rule, [1, 5, 3], other=[2, 4, None]) == [5]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text("0123456789", min_size=17, max_size=17))
+def test_the_reasons_check_character_is_the_one_of_the_codes(body: str) -> None:
+    assert _id_check_char(body) == id_number_check_char(body)
+
+
+ID_REASON_VALUES = [GOOD_ID, BAD_CHECK_ID, "15010219900230123X", "1501021990030712", None]
+ID_REASON_VALUES += ["15010228000307123X", "00010219900307123X", " 150102199003071231 ", "x"]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.sampled_from(ID_REASON_VALUES), max_size=20))
+def test_reasons_for_many_values_are_the_reason_for_each(values: list[str | None]) -> None:
+    rule = parse_rule_set({"rules": [{"code": "r", "kind": "id_number", "column": "v"}]}).rules[0]
+    expected = [reason_for(rule, value, sensitive=False) for value in values]
+    assert reasons_for(rule, list(values), sensitive=False) == expected
+    if GOOD_ID in values:
+        assert "未曾有效" in reasons_for(rule, [GOOD_ID], sensitive=False)[0]

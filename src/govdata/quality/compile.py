@@ -14,6 +14,7 @@ tables, no table functions, no window functions, a boolean result.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -30,6 +31,8 @@ TABLE = "gd_rows"  # the version's rows (decrypted where needed)
 STORED = "gd_stored"  # the version's rows as stored (encrypted columns as ciphertexts)
 DIVISIONS = "gd_divisions"  # code, valid_until (9999-12-31 when current), current
 STORED_PREFIX = "_gd_stored_"
+FLAGGED = "gd_flagged"  # a rule's candidate failing rows, to confirm (uniqueness)
+FLAGGED_ORDER = "_gd_row"  # their order in the scan's output
 VERDICT_PREFIX = "_gd_ok_"  # a validator's verdict, computed during the scan
 FAR_FUTURE = date(9999, 12, 31)
 
@@ -102,6 +105,9 @@ class CompiledRule:
     predicate: str | None  # None: evaluated on the table as a whole (freshness)
     outputs: tuple[str, ...]  # columns whose values a failing row records
     reads: tuple[str, ...] = ()  # further columns the predicate reads
+    # When set, the predicate only marks candidates (a superset of the failing rows) and
+    # this query over them (FLAGGED, in FLAGGED_ORDER) says which fail, in that order.
+    confirm: str | None = None
 
 
 @dataclass(frozen=True)
@@ -164,6 +170,18 @@ class _Compiler:
         self.encrypted = encrypted
         self.context = context
         self.result = CompiledSet(rules=[], key_columns=key_columns)
+        self._checks: duckdb.DuckDBPyConnection | None = None
+
+    def checks(self) -> duckdb.DuckDBPyConnection:
+        """One connection for every custom expression and pattern checked in a compile."""
+        if self._checks is None:
+            self._checks = _connection()
+        return self._checks
+
+    def close(self) -> None:
+        if self._checks is not None:
+            self._checks.close()
+            self._checks = None
 
     # -- helpers ---------------------------------------------------------------------
 
@@ -208,22 +226,25 @@ class _Compiler:
                 )
         for index, rule in enumerate(self.rule_set.rules):
             reads: tuple[str, ...] = ()
+            confirm = None
             if rule.kind == RuleKind.SQL:
                 assert rule.expression is not None  # noqa: S101 (validated)
-                reads = validate_expression(rule.expression, self.schema, code=rule.code)
+                reads = validate_expression(
+                    rule.expression, self.schema, code=rule.code, connection=self.checks()
+                )
                 predicate: str | None = f"coalesce(CAST(({rule.expression}) AS BOOLEAN), TRUE)"
+            elif rule.kind == RuleKind.UNIQUE:
+                predicate, confirm = self.unique(index, rule)
             else:
                 predicate = self.predicate(index, rule)
             outputs = tuple(rule.checked_columns) if rule.kind != RuleKind.SQL else ()
             for name in outputs:
                 self.column(rule, name)
-            self.result.rules.append(CompiledRule(rule, predicate, outputs, reads))
+            self.result.rules.append(CompiledRule(rule, predicate, outputs, reads, confirm))
         return self.result
 
     def predicate(self, index: int, rule: RuleSpec) -> str | None:  # noqa: PLR0912 (one case per rule kind)
         kind = rule.kind
-        if kind == RuleKind.UNIQUE:
-            return self.unique(index, rule)
         if kind == RuleKind.FRESHNESS:
             return self.freshness(rule)
         assert rule.column is not None  # noqa: S101 (validated)
@@ -269,8 +290,8 @@ class _Compiler:
                 check = f"{value} IN ({', '.join(literal(v) for v in rule.values)})"
             case RuleKind.PATTERN:
                 assert rule.pattern is not None  # noqa: S101 (validated)
-                check_pattern(rule.pattern, rule.code)
-                check = f"regexp_full_match({value}, {literal(rule.pattern)})"
+                check_pattern(rule.pattern, rule.code, self.checks())
+                check = pattern_sql(value, rule.pattern)
             case _:  # pragma: no cover (every kind is handled above)
                 raise AssertionError(kind)
         return f"({column} IS NULL OR coalesce({check}, FALSE))"
@@ -324,7 +345,14 @@ class _Compiler:
         )
         return f"({valid} AND {bounds})"
 
-    def unique(self, index: int, rule: RuleSpec) -> str:
+    def unique(self, index: int, rule: RuleSpec) -> tuple[str, str]:
+        """A row is a candidate when the ``hash`` of its value(s) occurs more than once in
+        the stored version: grouping 8-byte hashes costs much less than grouping the values
+        (long text), and equal values have equal hashes, so every row of a repeated value
+        is a candidate. Among the candidates, a value that occurs more than once occurs more
+        than once in the version (all its rows are candidates); a value that occurs once is
+        a hash collision and conforms. The confirming query is the plain check (the values
+        grouped, and rows matched with them as before) over the candidates only."""
         names = rule.checked_columns
         for name in names:
             self.column(rule, name)
@@ -333,15 +361,28 @@ class _Compiler:
         stored = [quoted(n) for n in names]
         nulls = " AND ".join(f"{c} IS NOT NULL" for c in stored)
         self.result.ctes.append(
-            f"{cte} AS (SELECT {', '.join(stored)} FROM {STORED} WHERE {nulls} "  # noqa: S608 (quoted identifiers and constants; one table)
+            f"{cte} AS (SELECT {candidate_key(stored)} AS gd_h FROM {STORED} WHERE {nulls} "  # noqa: S608 (quoted identifiers and constants; one table)
             f"GROUP BY ALL HAVING count(*) > 1)"
         )
         here = [quoted(STORED_PREFIX + n) if n in self.encrypted else quoted(n) for n in names]
         any_null = " OR ".join(f"{c} IS NULL" for c in here)
+        predicate = f"({any_null} OR {candidate_key(here)} NOT IN (SELECT gd_h FROM {cte}))"  # noqa: S608 (quoted identifiers and constants; one table)
+        # The candidates carry the checked columns under their own names (encrypted ones
+        # in their stored form, as in the stored version).
+        repeated = (
+            f"SELECT {', '.join(stored)} FROM {FLAGGED} WHERE {nulls} "  # noqa: S608 (quoted identifiers and constants; one table)
+            "GROUP BY ALL HAVING count(*) > 1"
+        )
         if len(names) == 1:
-            return f"({any_null} OR {here[0]} NOT IN (SELECT {stored[0]} FROM {cte}))"  # noqa: S608 (quoted identifiers and constants; one table)
-        matches = " AND ".join(f"d.{s} = {h}" for s, h in zip(stored, here, strict=True))
-        return f"({any_null} OR NOT EXISTS (SELECT 1 FROM {cte} d WHERE {matches}))"  # noqa: S608 (quoted identifiers and constants; one table)
+            fails = f"{stored[0]} IN ({repeated})"
+        else:
+            matches = " AND ".join(f"d.{c} = f.{c}" for c in stored)
+            fails = f"EXISTS (SELECT 1 FROM ({repeated}) AS d WHERE {matches})"  # noqa: S608 (quoted identifiers and constants; one table)
+        confirm = (
+            f"SELECT coalesce({fails}, FALSE) AS gd_fails FROM {FLAGGED} AS f "  # noqa: S608 (quoted identifiers and constants; one table)
+            f"ORDER BY f.{FLAGGED_ORDER}"
+        )
+        return predicate, confirm
 
     def reference(self, index: int, rule: RuleSpec, name: str) -> str:
         assert rule.library is not None and rule.library_column is not None  # noqa: S101
@@ -375,6 +416,12 @@ class _Compiler:
             f"({column} IS NULL OR coalesce({value} >= TIMESTAMP '{cutoff:%Y-%m-%d %H:%M:%S}', "
             "FALSE))"
         )
+
+
+def candidate_key(columns: list[str]) -> str:
+    """What a uniqueness rule groups the stored version by to find candidates: equal
+    values give equal keys (tests make it collide often, to exercise the confirmation)."""
+    return f"hash({', '.join(columns)})"
 
 
 def _date_bound(value: float | str | None, today: date) -> date | None:
@@ -436,11 +483,57 @@ def not_blank_sql(column: str) -> str:
 
 def phone_sql(value: str) -> str:
     """``value`` matches :data:`PHONE_PATTERN` in full: the mobile branch first (most
-    values), the whole pattern only for the rest. Same verdict: the mobile form is one
-    of the pattern's branches."""
-    mobile = f"regexp_full_match({value}, {literal(MOBILE_PATTERN)})"
+    values, as a GLOB: :func:`pattern_sql`), the whole pattern only for the rest. Same
+    verdict: the mobile form is one of the pattern's branches."""
+    mobile = pattern_sql(value, MOBILE_PATTERN)
     whole = f"regexp_full_match({value}, {literal(PHONE_PATTERN)})"
     return f"(CASE WHEN {mobile} THEN TRUE ELSE {whole} END)"
+
+
+_GLOB_ATOM = re.compile(
+    r"(?:(?P<char>[A-Za-z0-9])|\[(?P<members>(?:[A-Za-z0-9](?:-[A-Za-z0-9])?)+)\])"
+    r"(?:\{(?P<count>[1-9][0-9]?)\})?"
+)
+_GLOB_RANGE = re.compile(r"([A-Za-z0-9])-([A-Za-z0-9])")
+_GLOB_KINDS = ("0123456789", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_GLOB_MAX = 256
+
+
+def glob_for(pattern: str) -> str | None:
+    """A GLOB that matches exactly the texts ``pattern`` matches in full, when the pattern
+    is only a sequence of ASCII letters and digits and of classes of them (ranges within
+    0-9, A-Z or a-z), each optionally repeated ``{n}`` times: ``1[3-9][0-9]{9}``. Both
+    then match a fixed number of ASCII characters, one by one, and a text with any other
+    character matches neither. None for any other pattern.
+
+    DuckDB decides a GLOB of that kind by comparing bytes, in a fraction of the time RE2
+    takes for the same regular expression."""
+    parts: list[str] = []
+    position = 0
+    while position < len(pattern):
+        atom = _GLOB_ATOM.match(pattern, position)
+        if atom is None:
+            return None
+        members = atom.group("members")
+        if members is not None:
+            for low, high in _GLOB_RANGE.findall(members):
+                if not any(low in kind and high in kind[kind.index(low) :] for kind in _GLOB_KINDS):
+                    return None
+            one = f"[{members}]"
+        else:
+            one = atom.group("char")
+        parts.append(one * int(atom.group("count") or 1))
+        position = atom.end()
+    glob = "".join(parts)
+    return glob if parts and len(glob) <= _GLOB_MAX else None
+
+
+def pattern_sql(value: str, pattern: str) -> str:
+    """``value`` matches ``pattern`` (RE2) in full: a GLOB where :func:`glob_for` gives one."""
+    glob = glob_for(pattern)
+    if glob is not None:
+        return f"({value} GLOB {literal(glob)})"
+    return f"regexp_full_match({value}, {literal(pattern)})"
 
 
 def division_structure_sql(value: str) -> str:
@@ -464,7 +557,11 @@ def compile_rules(
     key_columns: list[str],
 ) -> CompiledSet:
     """The rule set as SQL over ``schema`` (the plain schema of the version)."""
-    return _Compiler(rule_set, schema, encrypted, context, key_columns).compile()
+    compiler = _Compiler(rule_set, schema, encrypted, context, key_columns)
+    try:
+        return compiler.compile()
+    finally:
+        compiler.close()
 
 
 # -- custom SQL ------------------------------------------------------------------------
@@ -503,13 +600,19 @@ def _nodes(node: Any) -> Iterator[dict[str, Any]]:
 
 
 def validate_expression(
-    expression: str, schema: pa.Schema, *, code: str = "sql"
+    expression: str,
+    schema: pa.Schema,
+    *,
+    code: str = "sql",
+    connection: duckdb.DuckDBPyConnection | None = None,
 ) -> tuple[str, ...]:
     """Refuse anything but one boolean expression over the columns of ``schema``;
-    return the columns it reads."""
+    return the columns it reads. ``connection``: one of :func:`_connection`'s to parse
+    and bind on (a new one, closed after, without)."""
     reads: dict[str, None] = {}
     statement = f"SELECT ({expression}) AS gd_check FROM {TABLE}"  # noqa: S608 (parsed, not run)
-    connection = _connection()
+    own = connection is None
+    connection = _connection() if connection is None else connection
     try:
         serialized = connection.execute("SELECT json_serialize_sql(?)", [statement]).fetchall()
         tree: dict[str, Any] = json.loads(serialized[0][0]) if serialized else {"error": True}
@@ -556,12 +659,16 @@ def validate_expression(
         if described[0][1] not in ("BOOLEAN", '"NULL"', "NULL"):
             raise _sql_error(code, f"结果应为真/假，实为 {described[0][1]}")
     finally:
-        connection.close()
+        if own:
+            connection.close()
     return tuple(reads)
 
 
-def check_pattern(pattern: str, code: str) -> None:
-    connection = _connection()
+def check_pattern(
+    pattern: str, code: str, connection: duckdb.DuckDBPyConnection | None = None
+) -> None:
+    own = connection is None
+    connection = _connection() if connection is None else connection
     try:
         connection.execute("SELECT regexp_full_match('', ?)", [pattern]).fetchall()
     except duckdb.Error as error:
@@ -571,4 +678,5 @@ def check_pattern(pattern: str, code: str) -> None:
             fields={f"rules.{code}": str(error).splitlines()[0][:200]},
         ) from None
     finally:
-        connection.close()
+        if own:
+            connection.close()

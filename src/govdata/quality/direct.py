@@ -4,7 +4,8 @@ DuckDB then scans the pinned version's Arrow dataset on every core, as a bare
 query would; nothing passes through a Python thread row by row. The columns
 the compiled rules expect from the scan (``_gd_ok_<n>``, a validator's
 verdicts) are computed in the same query (:mod:`.sql_checks`): citizen IDs in
-SQL, every other validator over the column's distinct values, joined back.
+SQL, every other validator over the column's distinct values (a row fails when its
+value is among the refused ones).
 The query sees the result under the name the rules are compiled against
 (``gd_rows``), so predicates and custom SQL read the same either way.
 """
@@ -15,6 +16,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from govdata.quality.compile import TABLE, CompiledSet, EvaluationContext, Verdict, quoted
 from govdata.quality.sql_checks import SqlVerdict, division_mode, division_table, id_number_sql
@@ -36,17 +38,22 @@ def _is_text(data_type: pa.DataType) -> bool:
 def _distinct_verdict(
     connection: duckdb.DuckDBPyConnection, tag: str, column: str, validate: Validator
 ) -> SqlVerdict:
-    """``validate`` over the distinct values of ``column``, joined back on the value."""
+    """``validate`` over the distinct values of ``column``; a row's verdict is whether its
+    value is not among the refused ones (a membership test against the few refused values,
+    none at all when every value passes, rather than a join of every row with every
+    value's verdict). Every value present is among the distinct values validated."""
     values = connection.sql(
         f"SELECT DISTINCT {quoted(column)} AS v FROM {SOURCE} WHERE {quoted(column)} IS NOT NULL"  # noqa: S608 (quoted)
     ).to_arrow_table()
-    verdicts = pa.table({"_gd_v": values.column("v"), "_gd_ok": validate(values.column("v"))})
-    table, alias = f"gd_verdicts_{tag}", f"_gd_vj_{tag}"
-    connection.register(table, verdicts)
-    return SqlVerdict(
-        joins=[f"LEFT JOIN {table} AS {alias} ON {alias}._gd_v = {PREPARED}.{quoted(column)}"],
-        verdict=f"{alias}._gd_ok",
-    )
+    distinct = values.column("v").combine_chunks()
+    refused = pc.invert(pc.fill_null(validate(distinct), False))
+    value = f"{PREPARED}.{quoted(column)}"
+    if not pc.any(refused).as_py():
+        return SqlVerdict(verdict=f"(CASE WHEN {value} IS NULL THEN NULL ELSE TRUE END)")
+    table = f"gd_refused_{tag}"
+    connection.register(table, pa.table({"_gd_v": distinct.filter(refused)}))
+    member = f"{value} NOT IN (SELECT _gd_v FROM {table})"  # noqa: S608 (quoted)
+    return SqlVerdict(verdict=f"(CASE WHEN {value} IS NULL THEN NULL ELSE {member} END)")
 
 
 def _verdict(  # noqa: PLR0917 (the verdict and what it is computed against)

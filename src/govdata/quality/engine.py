@@ -9,9 +9,11 @@ failures are counted exactly per rule and, per rule, at most ``cap`` failing
 rows are kept with their keys, the values checked and a reason.
 
 A uniqueness rule also scans its column(s) of the stored version (equal
-ciphertexts are equal values: encryption is deterministic), to find values
-that occur more than once. A freshness rule without a column is decided on the
-version's commit time.
+ciphertexts are equal values: encryption is deterministic), grouped by their
+``hash``: the rows whose hash occurs more than once are candidates, and the
+candidates, grouped by value after the scan, give exactly the rows whose value
+occurs more than once (:meth:`.compile._Compiler.unique`). A freshness rule
+without a column is decided on the version's commit time.
 
 Failing keys and values of encrypted columns are kept in their stored form
 (``{"enc": base64}``), never in plain text; they are decrypted when an
@@ -24,7 +26,9 @@ missing, fails the evaluation (``quality_table_changed``): no partial scores.
 from __future__ import annotations
 
 import base64
+import gc
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -39,6 +43,8 @@ from govdata.lake.protection import TableProtection, is_encrypted_type
 from govdata.lake.query import _strings_as_views
 from govdata.lake.tables import LakeTable
 from govdata.quality.compile import (
+    FLAGGED,
+    FLAGGED_ORDER,
     STORED,
     STORED_PREFIX,
     TABLE,
@@ -49,7 +55,7 @@ from govdata.quality.compile import (
     quoted,
 )
 from govdata.quality.direct import register_direct
-from govdata.quality.reasons import reason_for
+from govdata.quality.reasons import reason_for, reasons_for
 from govdata.quality.rules import RuleKind, RuleSetSpec, RuleSpec
 from govdata.quality.vectorized import Validator, validators
 from govdata.quality.vectorized import register as register_division_lookup
@@ -255,10 +261,7 @@ def evaluate(
     connection = _connect(threads)
     try:
         source = _register(connection, scan, compiled, context, found, streamed=streamed)
-        query, outputs = _query(compiled, encrypted, source)
-        result = connection.sql(query).to_arrow_reader(BATCH_ROWS)
-        for batch in result:
-            _collect(batch, compiled, row_outcomes, outputs, encrypted, cap)
+        _run(connection, compiled, source, row_outcomes, encrypted, cap)
         if not streamed and on_batch is not None:
             on_batch(scan.rows)
     except GovdataError:
@@ -283,6 +286,27 @@ def evaluate(
         else:
             _table_level(outcome, context)
     return Evaluation(version=version, rows=scan.rows, outcomes=outcomes)
+
+
+def _run(  # noqa: PLR0917 (the query's parts and where its rows go)
+    connection: duckdb.DuckDBPyConnection,
+    compiled: CompiledSet,
+    source: str,
+    outcomes: list[RuleOutcome],
+    encrypted: frozenset[str],
+    cap: int,
+) -> None:
+    """Run the one query over ``source`` and count and keep each row rule's failures."""
+    query, outputs = _query(compiled, encrypted, source)
+    result = connection.sql(query).to_arrow_reader(BATCH_ROWS)
+    # Rules whose predicate marks candidates: their rows wait for the confirmation.
+    candidates: dict[int, list[pa.RecordBatch]] = {
+        index: [] for index, rule in enumerate(compiled.row_rules) if rule.confirm
+    }
+    for batch in result:
+        _collect(batch, compiled, outcomes, outputs, encrypted, cap, candidates)
+    for index, batches in candidates.items():
+        _confirm(connection, compiled, index, batches, outcomes[index], encrypted, cap)
 
 
 def _register(
@@ -313,8 +337,11 @@ def _connect(threads: int | None) -> duckdb.DuckDBPyConnection:
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": False,
         # Keep the scanned rows on the probe side of every join, so failing rows
-        # come out in storage order however small the table is.
-        "disabled_optimizers": "build_side_probe_side",
+        # come out in storage order however small the table is. And keep the filter
+        # on the rules' verdicts above the projection that computes them: pushed
+        # down, every predicate is inlined into the filter and computed again, for
+        # the rows that come out, by the projection above it.
+        "disabled_optimizers": "build_side_probe_side,filter_pushdown",
     }
     if threads is not None:
         config["threads"] = threads
@@ -354,59 +381,143 @@ def _collect(  # noqa: PLR0917 (one case per rule kind)
     outputs: list[str],
     encrypted: frozenset[str],
     cap: int,
+    candidates: dict[int, list[pa.RecordBatch]] | None = None,
 ) -> None:
     """Count each rule's failures in ``batch`` and keep its first failing rows.
 
-    Values are converted a column at a time, and a reason that depends on the value
-    is computed once per distinct failing value."""
-    for index, outcome in enumerate(outcomes):
-        failing = pc.invert(batch.column(f"gd_p{index}"))
-        count = pc.sum(failing).as_py() or 0
-        if not count:
-            continue
-        outcome.failed += count
-        room = cap - len(outcome.failures)
-        if room <= 0:
-            continue
-        rule = outcome.spec
-        checked = list(compiled.row_rules[index].outputs)
-        names = list(dict.fromkeys([*compiled.key_columns, *checked]))
-        first = checked[0] if len(checked) == 1 else None
-        # The reason reads the plain value of an encrypted column (its stored form else).
-        reason_column = None
-        if first is not None and rule.kind in _VALUE_REASONS:
-            reason_column = PLAIN_PREFIX + first if first in encrypted else first
-        wanted = list(dict.fromkeys([*names, *([reason_column] if reason_column else [])]))
-        kept = batch.select(wanted).filter(failing).slice(0, room)
-        converted = {name: _jsonable_column(kept.column(name)) for name in names}
-        keys = [converted[name] for name in compiled.key_columns]
-        values = [converted[name] for name in checked]
-        if reason_column is None:
-            # Most reasons do not depend on the value: computed once per rule.
-            fixed = reason_for(rule, None, sensitive=False)
-            reasons: list[str] = [fixed] * kept.num_rows
-        else:
-            sensitive = first in encrypted
-            known: dict[Any, str] = {}
-            reasons = []
-            for value in kept.column(reason_column).to_pylist():
-                reason = known.get(value)
-                if reason is None:
-                    reason = reason_for(rule, value, sensitive=sensitive)
-                    known[value] = reason
-                reasons.append(reason)
-        key_names, checked_names = compiled.key_columns, checked
-        for row, reason in enumerate(reasons):
-            outcome.failures.append(
-                FailingRow(
-                    key={k: column[row] for k, column in zip(key_names, keys, strict=True)},
-                    values={
-                        k: column[row] for k, column in zip(checked_names, values, strict=True)
-                    },
-                    reason=reason,
-                )
-            )
+    Values are converted a column at a time (each column once per rule), a reason that
+    depends on the value is computed once per distinct failing value, and the kept rows
+    are built without a Python step per value and column. The cyclic garbage collector
+    is paused meanwhile: the rows are many small new objects and no cycles, and each of
+    its passes would walk the whole heap again and again."""
+    with _gc_paused():
+        for index, outcome in enumerate(outcomes):
+            if candidates is not None and index in candidates:
+                _flagged(batch, compiled, index, encrypted, candidates[index])
+            else:
+                _collect_rule(batch, compiled, index, outcome, encrypted, cap)
     _ = outputs
+
+
+def _flagged(
+    batch: pa.RecordBatch,
+    compiled: CompiledSet,
+    index: int,
+    encrypted: frozenset[str],
+    into: list[pa.RecordBatch],
+) -> None:
+    """Keep the rows of ``batch`` the rule's predicate marks, with the columns its failing
+    rows record, for :func:`_confirm`."""
+    flagged = pc.invert(batch.column(f"gd_p{index}"))
+    if not pc.any(flagged).as_py():
+        return
+    wanted = _wanted(compiled, index, encrypted)[2]
+    into.append(batch.select(wanted).filter(flagged))
+
+
+def _confirm(  # noqa: PLR0917 (the connection, the rule and where its rows go)
+    connection: duckdb.DuckDBPyConnection,
+    compiled: CompiledSet,
+    index: int,
+    batches: list[pa.RecordBatch],
+    outcome: RuleOutcome,
+    encrypted: frozenset[str],
+    cap: int,
+) -> None:
+    """Count and keep the failing rows among a rule's candidates (``CompiledRule.confirm``)."""
+    confirm = compiled.row_rules[index].confirm
+    assert confirm is not None  # noqa: S101 (only such rules have candidates)
+    if not batches:
+        return
+    flagged = pa.Table.from_batches(batches).combine_chunks()
+    order = pa.array(range(flagged.num_rows), pa.int64())
+    connection.register(FLAGGED, flagged.append_column(FLAGGED_ORDER, order))
+    try:
+        fails = connection.sql(confirm).to_arrow_table().column(0)
+    finally:
+        connection.unregister(FLAGGED)
+    judged = flagged.append_column(f"gd_p{index}", pc.invert(fails)).combine_chunks()
+    with _gc_paused():
+        for batch in judged.to_batches():
+            _collect_rule(batch, compiled, index, outcome, encrypted, cap)
+
+
+def _wanted(
+    compiled: CompiledSet, index: int, encrypted: frozenset[str]
+) -> tuple[list[str], str | None, list[str]]:
+    """The columns a rule's failing rows record (keys and checked columns), the column its
+    reason reads if the reason depends on the value, and all of them."""
+    rule = compiled.row_rules[index]
+    names = list(dict.fromkeys([*compiled.key_columns, *rule.outputs]))
+    first = rule.outputs[0] if len(rule.outputs) == 1 else None
+    # The reason reads the plain value of an encrypted column (its stored form else).
+    reason_column = None
+    if first is not None and rule.spec.kind in _VALUE_REASONS:
+        reason_column = PLAIN_PREFIX + first if first in encrypted else first
+    wanted = list(dict.fromkeys([*names, *([reason_column] if reason_column else [])]))
+    return names, reason_column, wanted
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _collect_rule(  # noqa: PLR0917 (the batch, the rule and where its rows go)
+    batch: pa.RecordBatch,
+    compiled: CompiledSet,
+    index: int,
+    outcome: RuleOutcome,
+    encrypted: frozenset[str],
+    cap: int,
+) -> None:
+    failing = pc.invert(batch.column(f"gd_p{index}"))
+    count = pc.sum(failing).as_py() or 0
+    if not count:
+        return
+    outcome.failed += count
+    room = cap - len(outcome.failures)
+    if room <= 0:
+        return
+    rule = outcome.spec
+    checked = list(compiled.row_rules[index].outputs)
+    names, reason_column, wanted = _wanted(compiled, index, encrypted)
+    kept = batch.select(wanted).filter(failing).slice(0, room)
+    converted = {name: _jsonable_column(kept.column(name)) for name in names}
+    if reason_column is None:
+        # Most reasons do not depend on the value: computed once per rule.
+        reasons: list[str] = [reason_for(rule, None, sensitive=False)] * kept.num_rows
+    else:
+        reasons = reasons_for(
+            rule, kept.column(reason_column).to_pylist(), sensitive=checked[0] in encrypted
+        )
+    outcome.failures.extend(
+        map(
+            FailingRow,
+            _row_dicts(compiled.key_columns, converted, kept.num_rows),
+            _row_dicts(checked, converted, kept.num_rows),
+            reasons,
+        )
+    )
+
+
+def _row_dicts(names: list[str], columns: dict[str, list[Any]], rows: int) -> list[dict[str, Any]]:
+    """``{name: value}`` per row, from the converted columns (a name given twice keeps the
+    last, as a dict display would)."""
+    if not names:
+        return [{} for _ in range(rows)]
+    if len(names) == 1:
+        name = names[0]
+        return [{name: value} for value in columns[name]]
+    rows_of = zip(*(columns[name] for name in names), strict=True)
+    return [dict(zip(names, row, strict=True)) for row in rows_of]
 
 
 def _table_level(outcome: RuleOutcome, context: EvaluationContext) -> None:

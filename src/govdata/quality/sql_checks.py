@@ -13,8 +13,9 @@ every row through one Python thread again. So:
   which order like the dates they write. The division editions are joined on
   the prefix, reduced to one row per code (:class:`.vectorized.DivisionIndex`).
 - **Credit codes are checked by the NumPy validator over the column's distinct
-  values**, joined back on the value: a table of people names few employers,
-  and a table of enterprises pays one extra hash aggregation, still on every core.
+  values**, and a row is tested for membership in the refused ones: a table of
+  people names few employers, and a table of enterprises pays one extra hash
+  aggregation, still on every core.
 
 :mod:`.vectorized` stays the reference: ``tests/quality/test_sql_checks.py``
 proves the SQL gives its verdicts on generated values.
