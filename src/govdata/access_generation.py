@@ -6,9 +6,10 @@ access (an API key and its application's roles, a grant, an organisation, the
 grants a caller's departments hold), so that a stream of service calls does not
 read them on every call. Each kept value is stamped with the generation it was
 read under. Any write to those rows, through the ORM (a flush) or through an
-``INSERT``/``UPDATE``/``DELETE`` statement on the session, adds one to the counter in the
-same transaction; a call reads the counter (one primary-key read) and uses a kept
-value only if it was stamped with the current generation. So a revoked key, a
+``INSERT``/``UPDATE``/``DELETE`` statement on the session, adds one to the counter as
+that transaction's last write, when it commits; a call reads the counter (one
+primary-key read) and uses a kept value only if it was stamped with the current
+generation. So a revoked key, a
 suspended grant or a removed role is seen by the very next call after the
 transaction that changed it commits, as if nothing were kept.
 
@@ -73,10 +74,21 @@ def current(session: Session) -> int:
     return int(value)
 
 
-def _bump(session: Session) -> None:
-    session.connection().execute(_BUMP)
+def _changed(session: Session) -> None:
+    """Watched rows changed in this transaction: the generation moves at its commit,
+    and nothing it reads is kept meanwhile."""
     session.info.pop(_INFO_KEY, None)
     session.info[_BUMPED_KEY] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _move_at_commit(session: Session) -> None:
+    # The commit's own flush comes after this hook: flush first, so that every change
+    # is known. The generation row is locked last (on PostgreSQL until the commit), as
+    # the ledger head is, so that two transactions never wait on each other through it.
+    session.flush()
+    if session.info.get(_BUMPED_KEY):
+        session.connection().execute(_BUMP)
 
 
 @event.listens_for(Session, "before_flush")
@@ -85,7 +97,7 @@ def _on_flush(session: Session, _context: Any, _instances: Any) -> None:
     if any(type(obj) in _watched_classes for obj in added_or_removed) or any(
         type(obj) in _watched_classes and session.is_modified(obj) for obj in session.dirty
     ):
-        _bump(session)
+        _changed(session)
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -98,7 +110,7 @@ def _on_execute(state: ORMExecuteState) -> None:
         and getattr(statement.table, "name", None) in _watched
         and not state.execution_options.get(ACCESS_NEUTRAL)
     ):
-        _bump(state.session)
+        _changed(state.session)
 
 
 @event.listens_for(Session, "after_transaction_end")

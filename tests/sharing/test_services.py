@@ -574,6 +574,8 @@ def test_a_kept_grant_is_used_until_the_access_generation_moves(
 
     assert called_grant(session, caller.grant_id) is first
     set_grant(agg_operator, caller.grant_id, status="suspended")
+    assert current(session) == before  # moved by the commit, as its last write
+    session.commit()
 
     assert current(session) == before + 1
     assert called_grant(session, caller.grant_id).status == "suspended"
@@ -595,7 +597,7 @@ def test_revoking_a_kept_key_is_seen_by_its_next_signed_call(
     assert signing_key(session, services.secretbox, caller.key_id) is kept_key
 
     registry.run("api_key_revoke", consumer, {"key_id": caller.key_id})
-    session.flush()
+    session.commit()
 
     again = signing_key(session, services.secretbox, caller.key_id)
     assert again is not None and again.revoked
@@ -616,7 +618,7 @@ def test_marking_a_keys_last_use_and_unwatched_writes_leave_the_generation(
 
     consume_nonce(session, signed)  # marks the key's last use
     session.add(QuotaCounter(grant_id=caller.grant_id, day=today(), calls=0, rows=0))
-    session.flush()
+    session.commit()
 
     assert current(session) == before
     assert session.get(ApiKey, caller.key_id).last_used_at is not None  # type: ignore[union-attr]
@@ -629,7 +631,7 @@ def test_renaming_an_organisation_moves_the_generation(caller: Caller, consumer:
     assert organisation is not None
 
     organisation.name = f"{organisation.name}（更名）"
-    session.flush()
+    session.commit()
 
     assert current(session) == before + 1
 
